@@ -1,0 +1,65 @@
+"""registry_lab : un labo Jupyter, en français, sur les images, couches et registries Docker.
+
+```python
+from registry_lab import Lab
+lab = Lab.up()
+```
+"""
+
+from __future__ import annotations
+
+from .commands import CommandOutput
+from .doctor import Check, DoctorReport, diagnose
+from .errors import (
+    DaemonDownError,
+    DaemonError,
+    DaemonStartError,
+    DockerCommandError,
+    ImageBuildError,
+    LabError,
+    LabNotRunningError,
+    MissingBinaryError,
+    NotRootError,
+    PortBusyError,
+    RegistryDownError,
+    RegistryError,
+    RegistryLabError,
+    RegistryStartError,
+    StateDirError,
+)
+from .hosts import DockerHost
+from .images import BASE_IMAGE
+from .lab import Lab
+from .services import RegistryService
+from .status import ComponentStatus, LabStatus
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "BASE_IMAGE",
+    "Check",
+    "CommandOutput",
+    "ComponentStatus",
+    "DaemonDownError",
+    "DaemonError",
+    "DaemonStartError",
+    "DockerCommandError",
+    "DockerHost",
+    "DoctorReport",
+    "ImageBuildError",
+    "Lab",
+    "LabError",
+    "LabNotRunningError",
+    "LabStatus",
+    "MissingBinaryError",
+    "NotRootError",
+    "PortBusyError",
+    "RegistryDownError",
+    "RegistryError",
+    "RegistryLabError",
+    "RegistryService",
+    "RegistryStartError",
+    "StateDirError",
+    "__version__",
+    "diagnose",
+]

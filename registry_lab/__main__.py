@@ -1,0 +1,113 @@
+"""The command line: ``python -m registry_lab up|down|status|reset|doctor|figures``.
+
+A thin shell over `registry_lab.Lab`: each command is a few lines around one call.
+Errors are printed in French with a hint, never as a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from .errors import RegistryLabError
+from .lab import Lab
+
+__all__ = ["main"]
+
+
+def _up(lab: Lab, args: argparse.Namespace) -> int:
+    started = time.monotonic()
+    lab.start()
+    print(lab.status())
+    print(f"\nLabo prêt en {time.monotonic() - started:.1f} s.")
+    return 0
+
+
+def _down(lab: Lab, args: argparse.Namespace) -> int:
+    lab.down()
+    print("Labo arrêté : hôte A, hôte B et registry. Les données du registry sont conservées.")
+    return 0
+
+
+def _status(lab: Lab, args: argparse.Namespace) -> int:
+    status = lab.status()
+    print(status)
+    return 0 if status.running else 3
+
+
+def _reset(lab: Lab, args: argparse.Namespace) -> int:
+    if not args.yes:
+        if not sys.stdin.isatty():
+            print(
+                "reset efface toutes les données du labo : relancez avec --yes pour confirmer.",
+                file=sys.stderr,
+            )
+            return 2
+        answer = input(f"Effacer tout le labo ({lab.home}) : images, registry, journaux ? [o/N] ")
+        if answer.strip().lower() not in ("o", "oui", "y", "yes"):
+            print("Rien n'a été effacé.")
+            return 1
+    lab.reset()
+    print(f"Labo remis à zéro : {lab.home} est effacé. « up » le recrée.")
+    return 0
+
+
+def _doctor(lab: Lab, args: argparse.Namespace) -> int:
+    report = lab.doctor()
+    print(report)
+    return 0 if report.ok else 1
+
+
+def _figures(lab: Lab, args: argparse.Namespace) -> int:
+    from .graph import write_figures
+
+    for path in write_figures(Path(args.output)):
+        print(f"écrit : {path}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m registry_lab",
+        description="Le labo registry_lab : deux hôtes Docker et un registry, en local.",
+    )
+    parser.add_argument("--home", help="dossier d'état du labo (défaut : $REGISTRY_LAB_HOME)")
+    parser.add_argument("--port", type=int, help="port du registry sur 127.0.0.1 (défaut : 5000)")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="commande")
+    commands.add_parser("up", help="démarre le labo (rapide s'il tourne déjà)").set_defaults(
+        run=_up
+    )
+    commands.add_parser("down", help="arrête le labo (les données restent)").set_defaults(run=_down)
+    commands.add_parser("status", help="état de chaque composant").set_defaults(run=_status)
+    reset = commands.add_parser("reset", help="arrête le labo et efface toutes ses données")
+    reset.add_argument("--yes", "-y", action="store_true", help="ne pas demander de confirmation")
+    reset.set_defaults(run=_reset)
+    commands.add_parser("doctor", help="vérifie les prérequis").set_defaults(run=_doctor)
+    figures = commands.add_parser("figures", help="régénère les figures du cours (imgs/)")
+    figures.add_argument("--output", default="imgs", help="dossier de sortie (défaut : imgs)")
+    figures.set_defaults(run=_figures)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command; return its exit code (2 for a lab error, printed in French)."""
+    args = build_parser().parse_args(argv)
+    try:
+        lab = Lab(args.home, args.port)
+        code: int = args.run(lab, args)
+    except RegistryLabError as exc:
+        print(f"Erreur : {exc.message}", file=sys.stderr)
+        if exc.hint:
+            print(f"Piste : {exc.hint}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("\nInterrompu.", file=sys.stderr)
+        return 130
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,141 @@
+"""The one exception hierarchy of registry_lab.
+
+Every error carries a French ``message`` (what went wrong) and a French ``hint``
+(how to fix it), so that the CLI and the notebooks can show both without a traceback.
+
+```
+RegistryLabError
+ ├── LabError                 the lab itself: state folder, ports, prerequisites
+ │    ├── NotRootError
+ │    ├── MissingBinaryError
+ │    ├── StateDirError
+ │    ├── PortBusyError
+ │    └── LabNotRunningError
+ ├── DaemonError              a Docker host (dockerd) or the docker CLI
+ │    ├── DaemonStartError
+ │    ├── DaemonDownError
+ │    ├── DockerCommandError
+ │    └── ImageBuildError
+ └── RegistryError            the registry (Distribution)
+      ├── RegistryStartError
+      └── RegistryDownError
+```
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "DaemonDownError",
+    "DaemonError",
+    "DaemonStartError",
+    "DockerCommandError",
+    "ImageBuildError",
+    "LabError",
+    "LabNotRunningError",
+    "MissingBinaryError",
+    "NotRootError",
+    "PortBusyError",
+    "RegistryDownError",
+    "RegistryError",
+    "RegistryLabError",
+    "RegistryStartError",
+    "StateDirError",
+]
+
+
+class RegistryLabError(Exception):
+    """Root of every error raised by registry_lab: a French message and a hint."""
+
+    def __init__(self, message: str, hint: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    def __str__(self) -> str:
+        if self.hint:
+            return f"{self.message}\nPiste : {self.hint}"
+        return self.message
+
+    def _repr_html_(self) -> str:
+        from html import escape
+
+        hint = f"<br><b>Piste :</b> {escape(self.hint)}" if self.hint else ""
+        return (
+            '<div style="border-left:4px solid #c0392b;padding:4px 8px">'
+            f"<b>{escape(type(self).__name__)}</b> : {escape(self.message)}{hint}</div>"
+        )
+
+
+class LabError(RegistryLabError):
+    """The lab as a whole: prerequisites, state folder, ports."""
+
+
+class NotRootError(LabError):
+    """Starting dockerd needs root."""
+
+
+class MissingBinaryError(LabError):
+    """A program the lab needs is not installed."""
+
+    def __init__(
+        self, message: str, hint: str = "", *, binary: str = "", package: str = ""
+    ) -> None:
+        super().__init__(message, hint)
+        self.binary = binary
+        self.package = package
+
+
+class StateDirError(LabError):
+    """The state folder cannot be created or written, or its paths are too long."""
+
+
+class PortBusyError(LabError):
+    """A TCP port the lab wants on 127.0.0.1 is already taken."""
+
+    def __init__(self, message: str, hint: str = "", *, port: int = 0, holder: str = "") -> None:
+        super().__init__(message, hint)
+        self.port = port
+        self.holder = holder
+
+
+class LabNotRunningError(LabError):
+    """An action needs the lab, and the lab is not running."""
+
+
+class DaemonError(RegistryLabError):
+    """A Docker host of the lab (its dockerd) or the docker CLI."""
+
+
+class DaemonStartError(DaemonError):
+    """dockerd did not start; the message ends with the end of its log."""
+
+
+class DaemonDownError(DaemonError):
+    """dockerd does not answer on its socket."""
+
+
+class DockerCommandError(DaemonError):
+    """A ``docker …`` command run against a lab host failed."""
+
+    def __init__(
+        self, message: str, hint: str = "", *, returncode: int = 1, output: str = ""
+    ) -> None:
+        super().__init__(message, hint)
+        self.returncode = returncode
+        self.output = output
+
+
+class ImageBuildError(DaemonError):
+    """Building an image on a lab host failed; the message ends with the build's output."""
+
+
+class RegistryError(RegistryLabError):
+    """The registry (CNCF Distribution)."""
+
+
+class RegistryStartError(RegistryError):
+    """The registry process did not start; the message ends with the end of its log."""
+
+
+class RegistryDownError(RegistryError):
+    """The registry does not answer."""

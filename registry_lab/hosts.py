@@ -1,0 +1,208 @@
+"""A Docker host of the lab: one real ``dockerd`` with its own image store."""
+
+from __future__ import annotations
+
+import time
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import httpx
+
+from .commands import CommandOutput, run_docker
+from .errors import DaemonDownError, DaemonStartError
+from .processes import find_binary, is_alive, log_tail, pids_mentioning, read_pid, spawn, stop_pid
+
+if TYPE_CHECKING:
+    import docker
+
+__all__ = ["DockerHost"]
+
+RUNNING = "en marche"
+STOPPED = "arrêté"
+CRASHED = "arrêté anormalement"
+
+
+class DockerHost:
+    """One lab host: a ``dockerd`` started with its own data-root, exec-root, socket and pid file.
+
+    ```python
+    lab.host_a.docker("images")          # the real docker CLI, output shown in the notebook
+    lab.host_a.client.images.list()      # the Docker SDK, on this host only
+    ```
+    """
+
+    def __init__(self, key: str, home: Path) -> None:
+        self.key = key
+        self.label = f"hôte {key.upper()}"
+        self.root = home / f"hote-{key}"
+        self._launched: int | None = None
+
+    # -- where everything lives -------------------------------------------------------------
+    @property
+    def socket(self) -> Path:
+        return self.root / "docker.sock"
+
+    @property
+    def url(self) -> str:
+        """The address a Docker client uses: ``unix:///…/docker.sock``."""
+        return f"unix://{self.socket}"
+
+    @property
+    def data_root(self) -> Path:
+        return self.root / "data"
+
+    @property
+    def exec_root(self) -> Path:
+        return self.root / "exec"
+
+    @property
+    def pidfile(self) -> Path:
+        return self.root / "dockerd.pid"
+
+    @property
+    def log(self) -> Path:
+        return self.root / "dockerd.log"
+
+    @property
+    def docker_config(self) -> Path:
+        """This host's own ``DOCKER_CONFIG`` (``docker login`` credentials stay per host)."""
+        return self.root / "docker-config"
+
+    @property
+    def containerd_pidfile(self) -> Path:
+        return self.exec_root / "containerd" / "containerd.pid"
+
+    def argv(self) -> list[str]:
+        """The dockerd command line: no bridge, no iptables, nothing shared with other daemons."""
+        return [
+            find_binary("dockerd"),
+            "--data-root", str(self.data_root),
+            "--exec-root", str(self.exec_root),
+            "--host", self.url,
+            "--pidfile", str(self.pidfile),
+            "--bridge", "none",
+            "--iptables=false",
+            "--ip-masq=false",
+            "--log-level", "warn",
+        ]  # fmt: skip
+
+    # -- state -------------------------------------------------------------------------------
+    @property
+    def pid(self) -> int | None:
+        """The pid of this host's dockerd when it runs, else None."""
+        pid = read_pid(self.pidfile)
+        return pid if is_alive(pid, str(self.root)) else None
+
+    @property
+    def state(self) -> str:
+        """``en marche``, ``arrêté``, or ``arrêté anormalement`` (pid file left by a crash)."""
+        if self.pid is not None:
+            return RUNNING
+        return CRASHED if self.pidfile.exists() else STOPPED
+
+    def ping(self, timeout: float = 1.0) -> bool:
+        """True when dockerd answers ``GET /_ping`` on its socket."""
+        if not self.socket.exists():
+            return False
+        try:
+            transport = httpx.HTTPTransport(uds=str(self.socket))
+            with httpx.Client(transport=transport, timeout=timeout) as http:
+                return http.get("http://docker/_ping").status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    @property
+    def healthy(self) -> bool:
+        return self.pid is not None and self.ping()
+
+    # -- lifecycle ---------------------------------------------------------------------------
+    def clean_stale(self) -> None:
+        """Remove the pid files and socket a crashed dockerd (and its containerd) left behind.
+
+        A dead containerd's pid file must go too: dockerd would otherwise wait for it.
+        """
+        if self.pid is None:
+            self.pidfile.unlink(missing_ok=True)
+            self.socket.unlink(missing_ok=True)
+        if not is_alive(read_pid(self.containerd_pidfile), str(self.exec_root)):
+            self.containerd_pidfile.unlink(missing_ok=True)
+
+    def start(self) -> None:
+        """Start dockerd in the background (returns at once; see `wait_ready`)."""
+        if self.pid is not None:
+            return
+        self.clean_stale()
+        for folder in (self.data_root, self.exec_root, self.docker_config):
+            folder.mkdir(parents=True, exist_ok=True)
+        self.__dict__.pop("client", None)
+        self._launched = spawn(self.argv(), self.log)
+
+    def wait_ready(self, timeout: float = 60.0) -> None:
+        """Wait until dockerd answers on its socket; raise `DaemonStartError` with its log."""
+        launched = self._launched or self.pid
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and is_alive(launched):
+            if self.ping():
+                return
+            time.sleep(0.02)
+        raise DaemonStartError(
+            f"Le démon Docker de l'{self.label} n'a pas démarré. Fin de son journal "
+            f"({self.log}) :\n{log_tail(self.log) or '(journal vide)'}",
+            "lisez le journal ci-dessus ; « python -m registry_lab doctor » vérifie les "
+            "prérequis, « python -m registry_lab reset --yes » repart d'un dossier d'état neuf.",
+        )
+
+    def stop(self, timeout: float = 20.0) -> None:
+        """Stop dockerd, then its containerd and shims if a crash left them, by pid."""
+        pid = self.pid
+        if pid is not None:
+            stop_pid(pid, timeout)
+        leftover = read_pid(self.containerd_pidfile)
+        if is_alive(leftover, str(self.exec_root)):
+            assert leftover is not None
+            stop_pid(leftover, timeout)
+        for other in pids_mentioning(str(self.root)):
+            stop_pid(other, timeout)
+        self.pidfile.unlink(missing_ok=True)
+        self.socket.unlink(missing_ok=True)
+        self.__dict__.pop("client", None)
+
+    # -- using the host ----------------------------------------------------------------------
+    def require(self) -> None:
+        """Raise `DaemonDownError` unless this host answers."""
+        if not self.healthy:
+            raise DaemonDownError(
+                f"L'{self.label} ne répond pas (état : {self.state}).",
+                "démarrez le labo : python -m registry_lab up (ou Lab.up() dans un notebook).",
+            )
+
+    @cached_property
+    def client(self) -> docker.DockerClient:
+        """A Docker SDK client bound to this host only."""
+        import docker
+
+        self.require()
+        return docker.DockerClient(base_url=self.url, version="auto", timeout=300)
+
+    def docker(self, *args: str, check: bool = True, timeout: float = 300.0) -> CommandOutput:
+        """Run the real ``docker`` CLI against this host: ``host.docker("images")``."""
+        self.require()
+        return run_docker(
+            self.label, self.socket, self.docker_config, args, check=check, timeout=timeout
+        )
+
+    def version(self) -> str:
+        """The Docker Engine version of this host."""
+        return str(self.client.version().get("Version", "?"))
+
+    def image_tags(self) -> list[str]:
+        """Every ``repository:tag`` this host holds, sorted."""
+        return sorted(tag for image in self.client.images.list() for tag in image.tags)
+
+    def containers(self) -> list[Any]:
+        """Every container on this host, running or stopped."""
+        return list(self.client.containers.list(all=True))
+
+    def __repr__(self) -> str:
+        return f"<DockerHost {self.label} {self.url} ({self.state})>"

@@ -1,0 +1,196 @@
+"""The lab's registry: the real CNCF Distribution program (``docker-registry``) on 127.0.0.1."""
+
+from __future__ import annotations
+
+import secrets
+import subprocess
+import time
+from functools import cache
+from pathlib import Path
+
+import httpx
+
+from .errors import RegistryDownError, RegistryStartError
+from .hosts import CRASHED, RUNNING, STOPPED
+from .processes import find_binary, is_alive, log_tail, read_pid, spawn, stop_pid
+
+__all__ = ["DEFAULT_PORT", "RegistryService", "registry_version"]
+
+DEFAULT_PORT = 5000
+
+CONFIG_TEMPLATE = """\
+# Configuration du registry du labo, écrite par registry_lab (ne pas modifier à la main).
+version: 0.1
+log:
+  level: info
+  formatter: text
+  accesslog:
+    disabled: false
+storage:
+  filesystem:
+    rootdirectory: {data}
+  delete:
+    enabled: true
+  cache:
+    blobdescriptor: inmemory
+http:
+  addr: 127.0.0.1:{port}
+  secret: {secret}
+  headers:
+    X-Content-Type-Options: [nosniff]
+health:
+  storagedriver:
+    enabled: true
+    interval: 10s
+    threshold: 3
+"""
+
+
+@cache
+def registry_version() -> str:
+    """The version of the Distribution program, as ``docker-registry --version`` prints it."""
+    out = subprocess.run(
+        [find_binary("docker-registry"), "--version"], capture_output=True, text=True, check=False
+    ).stdout
+    return out.split()[-1] if out.strip() else "?"
+
+
+class RegistryService:
+    """The registry process: its config, storage, pid file and log under the state folder."""
+
+    label = "registry"
+
+    def __init__(self, home: Path, port: int = DEFAULT_PORT) -> None:
+        self.root = home / "registry"
+        self.port = port
+        self._launched: int | None = None
+
+    @property
+    def address(self) -> str:
+        """``127.0.0.1:PORT``: the prefix of image names pushed to this registry."""
+        return f"127.0.0.1:{self.port}"
+
+    @property
+    def url(self) -> str:
+        """The base URL of its HTTP API (``/v2/`` lives under it)."""
+        return f"http://{self.address}"
+
+    @property
+    def config(self) -> Path:
+        return self.root / "config.yml"
+
+    @property
+    def storage(self) -> Path:
+        """Where the registry keeps blobs and repositories (survives ``down``)."""
+        return self.root / "data"
+
+    @property
+    def pidfile(self) -> Path:
+        return self.root / "registry.pid"
+
+    @property
+    def log(self) -> Path:
+        return self.root / "registry.log"
+
+    @property
+    def pid(self) -> int | None:
+        pid = read_pid(self.pidfile)
+        return pid if is_alive(pid, str(self.config)) else None
+
+    @property
+    def state(self) -> str:
+        if self.pid is not None:
+            return RUNNING
+        return CRASHED if self.pidfile.exists() else STOPPED
+
+    def ping(self, timeout: float = 1.0) -> bool:
+        """True when ``GET /v2/`` answers 200."""
+        try:
+            return httpx.get(f"{self.url}/v2/", timeout=timeout).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    @property
+    def healthy(self) -> bool:
+        return self.pid is not None and self.ping()
+
+    def write_config(self) -> None:
+        """Write the registry's config (deletes enabled, storage in the state folder)."""
+        secret = None
+        if self.config.exists():
+            for line in self.config.read_text().splitlines():
+                if line.strip().startswith("secret:"):
+                    secret = line.split(":", 1)[1].strip()
+        text = CONFIG_TEMPLATE.format(
+            data=self.storage, port=self.port, secret=secret or secrets.token_hex(16)
+        )
+        self.root.mkdir(parents=True, exist_ok=True)
+        self.config.write_text(text)
+        self.config.chmod(0o600)
+
+    def start(self) -> None:
+        """Start the registry in the background (returns at once; see `wait_ready`)."""
+        if self.pid is not None:
+            return
+        self.pidfile.unlink(missing_ok=True)
+        self.write_config()
+        self.storage.mkdir(parents=True, exist_ok=True)
+        argv = [find_binary("docker-registry"), "serve", str(self.config)]
+        self._launched = spawn(argv, self.log)
+        self.pidfile.write_text(f"{self._launched}\n")
+
+    def wait_ready(self, timeout: float = 30.0) -> None:
+        """Wait until ``/v2/`` answers; raise `RegistryStartError` with the end of its log."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and is_alive(self._launched or self.pid):
+            if self.ping(timeout=0.5):
+                return
+            time.sleep(0.01)
+        raise RegistryStartError(
+            f"Le registry n'a pas démarré sur {self.address}. Fin de son journal ({self.log}) :\n"
+            f"{log_tail(self.log) or '(journal vide)'}",
+            "lisez le journal ci-dessus ; « python -m registry_lab doctor » vérifie les prérequis.",
+        )
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Stop the registry by its pid (its data stays)."""
+        pid = self.pid
+        if pid is not None:
+            stop_pid(pid, timeout)
+        self.pidfile.unlink(missing_ok=True)
+
+    def require(self) -> None:
+        if not self.healthy:
+            raise RegistryDownError(
+                f"Le registry ({self.url}) ne répond pas (état : {self.state}).",
+                "démarrez le labo : python -m registry_lab up (ou Lab.up() dans un notebook).",
+            )
+
+    def repositories(self) -> list[str]:
+        """Every repository of the registry (``GET /v2/_catalog``, all pages), sorted."""
+        self.require()
+        names: list[str] = []
+        url: str | None = f"{self.url}/v2/_catalog?n=100"
+        with httpx.Client(timeout=10) as http:
+            while url:
+                response = http.get(url)
+                response.raise_for_status()
+                names.extend(response.json().get("repositories") or [])
+                link = response.links.get("next", {}).get("url")
+                url = f"{self.url}{link}" if link and link.startswith("/") else link
+        return sorted(names)
+
+    def tags(self, repository: str) -> list[str]:
+        """The tags of one repository (``GET /v2/<name>/tags/list``), sorted."""
+        self.require()
+        response = httpx.get(f"{self.url}/v2/{repository}/tags/list", timeout=10)
+        if response.status_code == 404:
+            return []
+        response.raise_for_status()
+        return sorted(response.json().get("tags") or [])
+
+    def version(self) -> str:
+        return registry_version()
+
+    def __repr__(self) -> str:
+        return f"<RegistryService {self.url} ({self.state})>"
