@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Toute la batterie de tests de « make test » : qualité du code, pytest (unitaires et
+# intégration sur le vrai labo), puis nbval sur chaque notebook, deux fois de suite.
+# Le labo de test ($REGISTRY_LAB_HOME) est arrêté et effacé à la fin, quoi qu'il arrive.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+VENV=${VENV:-.venv}
+PY="$VENV/bin/python"
+
+cleanup() {
+    "$PY" -m registry_lab reset --yes >/dev/null 2>&1 || true
+}
+trap cleanup EXIT
+
+echo "== Qualité du code : ruff, mypy"
+"$VENV/bin/ruff" check registry_lab tests benchmarks
+"$VENV/bin/ruff" format --check registry_lab tests benchmarks
+"$VENV/bin/mypy"
+
+echo "== pytest : tests unitaires et d'intégration (vrais dockerd, vrai registry)"
+"$PY" -m pytest -q tests
+
+echo "== nbval : les notebooks, deux passages (ils doivent être rejouables)"
+for pass in 1 2; do
+    echo "-- passage $pass"
+    "$PY" -m pytest -q -p no:cacheprovider --nbval notebooks \
+        --nbval-sanitize-with notebooks/sanitize.cfg
+done
