@@ -2,21 +2,24 @@
 
 from __future__ import annotations
 
+import os
 import time
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import httpx
-
 from .commands import CommandOutput, run_docker
 from .errors import DaemonDownError, DaemonStartError
+from .probe import http_status
 from .processes import find_binary, is_alive, log_tail, pids_mentioning, read_pid, spawn, stop_pid
 
 if TYPE_CHECKING:
     import docker
 
 __all__ = ["DockerHost"]
+
+#: A local port nothing listens on: the proxy for every registry outside the lab.
+CLOSED_PROXY = "http://127.0.0.1:9"
 
 RUNNING = "en marche"
 STOPPED = "arrêté"
@@ -87,6 +90,20 @@ class DockerHost:
             "--log-level", "warn",
         ]  # fmt: skip
 
+    def environment(self) -> dict[str, str]:
+        """dockerd's environment: any registry but the lab's goes to a closed local port.
+
+        A mistyped image name would otherwise send the host to Docker Hub; here it fails at
+        once, on 127.0.0.1:9, and no traffic leaves the machine.
+        """
+        env = {k: v for k, v in os.environ.items() if "proxy" not in k.lower()}
+        env.update(
+            HTTP_PROXY=CLOSED_PROXY,
+            HTTPS_PROXY=CLOSED_PROXY,
+            NO_PROXY="127.0.0.0/8,localhost,::1",
+        )
+        return env
+
     # -- state -------------------------------------------------------------------------------
     @property
     def pid(self) -> int | None:
@@ -105,12 +122,7 @@ class DockerHost:
         """True when dockerd answers ``GET /_ping`` on its socket."""
         if not self.socket.exists():
             return False
-        try:
-            transport = httpx.HTTPTransport(uds=str(self.socket))
-            with httpx.Client(transport=transport, timeout=timeout) as http:
-                return http.get("http://docker/_ping").status_code == 200
-        except httpx.HTTPError:
-            return False
+        return http_status("/_ping", unix_socket=str(self.socket), timeout=timeout) == 200
 
     @property
     def healthy(self) -> bool:
@@ -136,7 +148,7 @@ class DockerHost:
         for folder in (self.data_root, self.exec_root, self.docker_config):
             folder.mkdir(parents=True, exist_ok=True)
         self.__dict__.pop("client", None)
-        self._launched = spawn(self.argv(), self.log)
+        self._launched = spawn(self.argv(), self.log, env=self.environment())
 
     def wait_ready(self, timeout: float = 60.0) -> None:
         """Wait until dockerd answers on its socket; raise `DaemonStartError` with its log."""

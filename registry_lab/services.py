@@ -12,6 +12,7 @@ import httpx
 
 from .errors import RegistryDownError, RegistryStartError
 from .hosts import CRASHED, RUNNING, STOPPED
+from .probe import http_status
 from .processes import find_binary, is_alive, log_tail, read_pid, spawn, stop_pid
 
 __all__ = ["DEFAULT_PORT", "RegistryService", "registry_version"]
@@ -105,10 +106,7 @@ class RegistryService:
 
     def ping(self, timeout: float = 1.0) -> bool:
         """True when ``GET /v2/`` answers 200."""
-        try:
-            return httpx.get(f"{self.url}/v2/", timeout=timeout).status_code == 200
-        except httpx.HTTPError:
-            return False
+        return http_status("/v2/", port=self.port, timeout=timeout) == 200
 
     @property
     def healthy(self) -> bool:
