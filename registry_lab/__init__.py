@@ -30,10 +30,13 @@ from .errors import (
 from .hosts import DockerHost
 from .images import BASE_IMAGE
 from .lab import Lab
+from .notebook import install_error_display
 from .services import RegistryService
 from .status import ComponentStatus, LabStatus
 
 __version__ = "0.1.0"
+
+install_error_display()
 
 __all__ = [
     "BASE_IMAGE",

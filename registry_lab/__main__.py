@@ -7,15 +7,53 @@ Errors are printed in French with a hint, never as a traceback.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import NoReturn
 
 from .errors import RegistryLabError
 from .lab import Lab
 
 __all__ = ["main"]
+
+#: argparse's own messages, in French (argparse looks ``_`` up each time it speaks).
+_ARGPARSE_FR = {
+    "usage: ": "usage : ",
+    "positional arguments": "arguments",
+    "options": "options",
+    "show this help message and exit": "affiche cette aide et quitte",
+    "%(prog)s: error: %(message)s\n": "%(prog)s : erreur : %(message)s\n",
+    "argument %(argument_name)s: %(message)s": "argument %(argument_name)s : %(message)s",
+    "invalid choice: %(value)r (choose from %(choices)s)": (
+        "choix invalide : %(value)r (au choix : %(choices)s)"
+    ),
+    "invalid %(type)s value: %(value)r": "valeur invalide (%(type)s attendu) : %(value)r",
+    "the following arguments are required: %s": "arguments obligatoires manquants : %s",
+    "unrecognized arguments: %s": "arguments inconnus : %s",
+    "expected one argument": "une valeur est attendue",
+    "ambiguous option: %(option)s could match %(matches)s": (
+        "option ambiguë : %(option)s peut désigner %(matches)s"
+    ),
+}
+argparse._ = lambda text: _ARGPARSE_FR.get(text, text)  # type: ignore[attr-defined]
+
+
+class _FrenchParser(argparse.ArgumentParser):
+    """An argument parser whose errors read like the lab's: « Erreur : » and « Piste : »."""
+
+    def error(self, message: str) -> NoReturn:
+        print(f"Erreur : {message}", file=sys.stderr)
+        print(f"Piste : {self.prog} --help montre les commandes et leurs options.", file=sys.stderr)
+        sys.exit(2)
+
+
+def _port(text: str) -> int:
+    if not text.isdigit() or not 1 <= int(text) <= 65535:
+        raise argparse.ArgumentTypeError(f"port invalide : {text!r} (un entier de 1 à 65535)")
+    return int(text)
 
 
 def _up(lab: Lab, args: argparse.Namespace) -> int:
@@ -70,13 +108,17 @@ def _figures(lab: Lab, args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _FrenchParser(
         prog="python -m registry_lab",
         description="Le labo registry_lab : deux hôtes Docker et un registry, en local.",
     )
-    parser.add_argument("--home", help="dossier d'état du labo (défaut : $REGISTRY_LAB_HOME)")
-    parser.add_argument("--port", type=int, help="port du registry sur 127.0.0.1 (défaut : 5000)")
-    commands = parser.add_subparsers(dest="command", required=True, metavar="commande")
+    parser.add_argument(
+        "--home", metavar="DOSSIER", help="dossier d'état du labo (défaut : $REGISTRY_LAB_HOME)"
+    )
+    parser.add_argument("--port", type=_port, help="port du registry sur 127.0.0.1 (défaut : 5000)")
+    commands = parser.add_subparsers(
+        dest="command", required=True, metavar="commande", parser_class=_FrenchParser
+    )
     commands.add_parser("up", help="démarre le labo (rapide s'il tourne déjà)").set_defaults(
         run=_up
     )
@@ -106,6 +148,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("\nInterrompu.", file=sys.stderr)
         return 130
+    except Exception as exc:
+        if os.environ.get("REGISTRY_LAB_DEBUG"):
+            raise
+        print(f"Erreur inattendue : {type(exc).__name__} : {exc}", file=sys.stderr)
+        print(
+            "Piste : « python -m registry_lab doctor » vérifie les prérequis ; relancez avec "
+            "REGISTRY_LAB_DEBUG=1 pour la trace complète.",
+            file=sys.stderr,
+        )
+        return 2
     return code
 
 

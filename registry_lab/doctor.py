@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 from dataclasses import dataclass
+from html import escape
 from pathlib import Path
 
 from .errors import MissingBinaryError, RegistryLabError
@@ -63,7 +64,7 @@ class DoctorReport:
 
     def _repr_html_(self) -> str:
         table = html_table(_HEADERS, [c.row() for c in self.checks], caption="Diagnostic du labo")
-        return f"{table}<p>{self.summary}</p>"
+        return f"{table}<p>{escape(self.summary)}</p>"
 
 
 def _check_root() -> Check:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import errno
 import fcntl
 import json
 import os
@@ -28,6 +29,16 @@ MAX_SOCKET_PATH = 107
 
 #: The deepest socket a host creates, relative to the state folder.
 _DEEPEST_SOCKET = "hote-a/exec/containerd/containerd.sock.ttrpc"
+
+
+_OS_ERRORS_FR = {
+    errno.ENOTDIR: "un élément du chemin n'est pas un dossier",
+    errno.EACCES: "permission refusée",
+    errno.EPERM: "opération non permise",
+    errno.EROFS: "système de fichiers en lecture seule",
+    errno.ENOSPC: "plus de place sur le disque",
+    errno.EEXIST: "un fichier porte déjà ce nom",
+}
 
 
 def default_home() -> Path:
@@ -55,7 +66,8 @@ def prepare_home(home: Path) -> None:
         probe.unlink()
     except OSError as exc:
         raise StateDirError(
-            f"Le dossier d'état {home} n'est pas accessible en écriture ({exc.strerror}).",
+            f"Le dossier d'état {home} n'est pas accessible en écriture "
+            f"({_OS_ERRORS_FR.get(exc.errno or 0, exc.strerror)}).",
             "choisissez un dossier où vous pouvez écrire : "
             "export REGISTRY_LAB_HOME=/chemin/ou/écrire "
             "(ou l'option --home).",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from html import escape
 
 from .tables import html_table, text_table
 
@@ -72,4 +73,5 @@ class LabStatus:
 
     def _repr_html_(self) -> str:
         table = html_table(_HEADERS, [c.row() for c in self.components], caption="État du labo")
-        return f"{table}<p>{self.summary}<br>Dossier d'état : <code>{self.home}</code></p>"
+        home = f"Dossier d'état : <code>{escape(self.home)}</code>"
+        return f"{table}<p>{escape(self.summary)}<br>{home}</p>"
