@@ -7,10 +7,11 @@ Errors are printed in French with a hint, never as a traceback.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import NoReturn
 
@@ -38,7 +39,17 @@ _ARGPARSE_FR = {
         "option ambiguë : %(option)s peut désigner %(matches)s"
     ),
 }
-argparse._ = lambda text: _ARGPARSE_FR.get(text, text)  # type: ignore[attr-defined]
+
+
+@contextlib.contextmanager
+def _french_argparse() -> Iterator[None]:
+    """argparse speaks French while the CLI parses (and only then)."""
+    english = argparse._  # type: ignore[attr-defined]
+    argparse._ = lambda text: _ARGPARSE_FR.get(text, text)  # type: ignore[attr-defined]
+    try:
+        yield
+    finally:
+        argparse._ = english  # type: ignore[attr-defined]
 
 
 class _FrenchParser(argparse.ArgumentParser):
@@ -107,36 +118,55 @@ def _figures(lab: Lab, args: argparse.Namespace) -> int:
     return 0
 
 
+def _lab_options(parser: argparse.ArgumentParser, default: object) -> None:
+    parser.add_argument(
+        "--home",
+        metavar="DOSSIER",
+        default=default,
+        help="dossier d'état du labo (défaut : $REGISTRY_LAB_HOME, sinon "
+        "~/.local/state/registry-lab)",
+    )
+    parser.add_argument(
+        "--port",
+        type=_port,
+        default=default,
+        help="port du registry sur 127.0.0.1 (défaut : $REGISTRY_LAB_PORT, sinon 5000)",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
+    """The parser; ``--home`` and ``--port`` go before or after the command."""
     parser = _FrenchParser(
         prog="python -m registry_lab",
         description="Le labo registry_lab : deux hôtes Docker et un registry, en local.",
     )
-    parser.add_argument(
-        "--home", metavar="DOSSIER", help="dossier d'état du labo (défaut : $REGISTRY_LAB_HOME)"
-    )
-    parser.add_argument("--port", type=_port, help="port du registry sur 127.0.0.1 (défaut : 5000)")
+    _lab_options(parser, None)
+    shared = _FrenchParser(add_help=False)
+    _lab_options(shared, argparse.SUPPRESS)
     commands = parser.add_subparsers(
         dest="command", required=True, metavar="commande", parser_class=_FrenchParser
     )
-    commands.add_parser("up", help="démarre le labo (rapide s'il tourne déjà)").set_defaults(
-        run=_up
-    )
-    commands.add_parser("down", help="arrête le labo (les données restent)").set_defaults(run=_down)
-    commands.add_parser("status", help="état de chaque composant").set_defaults(run=_status)
-    reset = commands.add_parser("reset", help="arrête le labo et efface toutes ses données")
+
+    def command(name: str, help: str, run: object) -> argparse.ArgumentParser:
+        sub = commands.add_parser(name, help=help, parents=[shared])
+        sub.set_defaults(run=run)
+        return sub
+
+    command("up", "démarre le labo (rapide s'il tourne déjà)", _up)
+    command("down", "arrête le labo (les données restent)", _down)
+    command("status", "état de chaque composant", _status)
+    reset = command("reset", "arrête le labo et efface toutes ses données", _reset)
     reset.add_argument("--yes", "-y", action="store_true", help="ne pas demander de confirmation")
-    reset.set_defaults(run=_reset)
-    commands.add_parser("doctor", help="vérifie les prérequis").set_defaults(run=_doctor)
-    figures = commands.add_parser("figures", help="régénère les figures du cours (imgs/)")
+    command("doctor", "vérifie les prérequis", _doctor)
+    figures = command("figures", "régénère les figures du cours (imgs/)", _figures)
     figures.add_argument("--output", default="imgs", help="dossier de sortie (défaut : imgs)")
-    figures.set_defaults(run=_figures)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; return its exit code (2 for a lab error, printed in French)."""
-    args = build_parser().parse_args(argv)
+    with _french_argparse():
+        args = build_parser().parse_args(argv)
     try:
         lab = Lab(args.home, args.port)
         code: int = args.run(lab, args)

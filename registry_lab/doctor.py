@@ -113,7 +113,7 @@ def _check_port(port: int, own_pid: int | None) -> Check:
 
 def _check_home(home: Path) -> Check:
     try:
-        prepare_home(home)
+        prepare_home(home, create=False)
     except RegistryLabError as exc:
         return Check("dossier d'état", False, exc.message, exc.hint)
     return Check("dossier d'état", True, f"{home} (accessible en écriture)")
@@ -124,7 +124,7 @@ def _check_disk(home: Path) -> Check:
     while not existing.exists() and existing != existing.parent:
         existing = existing.parent
     free = shutil.disk_usage(existing).free
-    detail = f"{free / 1024**3:.1f} Gio libres"
+    detail = f"{free / 1024**3:.1f} Gio libres".replace(".", ",")
     if free >= MIN_FREE_BYTES:
         return Check("espace disque", True, detail)
     return Check(

@@ -8,6 +8,7 @@ import errno
 import fcntl
 import json
 import os
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -49,8 +50,12 @@ def default_home() -> Path:
     return Path.home() / ".local" / "state" / "registry-lab"
 
 
-def prepare_home(home: Path) -> None:
-    """Create the state folder and prove it is writable and its socket paths short enough."""
+def prepare_home(home: Path, *, create: bool = True) -> None:
+    """Create the state folder and prove it is writable and its socket paths short enough.
+
+    With ``create=False`` (``doctor``), nothing is created: the folder, or the nearest
+    existing folder above it, must accept a new file.
+    """
     deepest = home / _DEEPEST_SOCKET
     if len(str(deepest).encode()) > MAX_SOCKET_PATH:
         raise StateDirError(
@@ -60,10 +65,15 @@ def prepare_home(home: Path) -> None:
             "export REGISTRY_LAB_HOME=/tmp/registry-lab",
         )
     try:
-        home.mkdir(parents=True, exist_ok=True)
-        probe = home / ".ecriture"
-        probe.write_text("ok")
-        probe.unlink()
+        if create:
+            home.mkdir(parents=True, exist_ok=True)
+        existing = home
+        while not existing.exists() and existing != existing.parent:
+            existing = existing.parent
+        if not existing.is_dir():
+            raise NotADirectoryError(errno.ENOTDIR, "Not a directory", str(existing))
+        with tempfile.TemporaryFile(dir=existing):
+            pass
     except OSError as exc:
         raise StateDirError(
             f"Le dossier d'état {home} n'est pas accessible en écriture "
