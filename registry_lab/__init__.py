@@ -65,4 +65,5 @@ __all__ = [
     "StateDirError",
     "__version__",
     "diagnose",
+    "install_error_display",
 ]

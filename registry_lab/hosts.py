@@ -145,8 +145,9 @@ class DockerHost:
         if self.pid is not None:
             return
         self.clean_stale()
-        for folder in (self.data_root, self.exec_root, self.docker_config):
-            folder.mkdir(parents=True, exist_ok=True)
+        # dockerd creates its data-root and exec-root itself, and says in its log when it
+        # cannot (a file where a folder should be): that log is what `wait_ready` shows.
+        self.docker_config.mkdir(parents=True, exist_ok=True)
         self.__dict__.pop("client", None)
         self._launched = spawn(self.argv(), self.log, env=self.environment())
 

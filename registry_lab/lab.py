@@ -88,13 +88,21 @@ class Lab:
             self._check_port()
             save_settings(self.home, {"port": self.registry.port})
             parts = (self.host_a, self.host_b, self.registry)
-            for part in parts:
-                part.start()
-            with ThreadPoolExecutor(max_workers=3) as pool:
-                base = pool.submit(self._ready_with_base_image)
-                others = [pool.submit(part.wait_ready) for part in (self.host_b, self.registry)]
-                for future in (base, *others):
-                    future.result()
+            launched = [part for part in parts if part.pid is None]
+            try:
+                for part in parts:
+                    part.start()
+                with ThreadPoolExecutor(max_workers=3) as pool:
+                    base = pool.submit(self._ready_with_base_image)
+                    others = [pool.submit(part.wait_ready) for part in (self.host_b, self.registry)]
+                    for future in (base, *others):
+                        future.result()
+            except BaseException:
+                # A failed up leaves nothing behind: stop what this call started, by pid.
+                for part in launched:
+                    part.stop()
+                    unmount_under(part.root)
+                raise
 
     def _ready_with_base_image(self) -> None:
         self.host_a.wait_ready()
