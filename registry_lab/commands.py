@@ -15,6 +15,14 @@ from .processes import find_binary
 __all__ = ["CommandOutput", "run_docker"]
 
 
+def _quote(word: str) -> str:
+    """Quote a word as a person would: ``"Bonjour depuis l'hôte A"`` rather than shlex's."""
+    quoted = shlex.quote(word)
+    if quoted != word and "'" in word and not any(char in word for char in '"$`\\!'):
+        return f'"{word}"'
+    return quoted
+
+
 @dataclass(frozen=True)
 class CommandOutput:
     """What one ``docker`` command printed; a notebook cell ending with it shows a terminal."""
@@ -27,7 +35,7 @@ class CommandOutput:
     @property
     def command(self) -> str:
         """The command as a learner would type it."""
-        return shlex.join(("docker", *self.args))
+        return " ".join(_quote(word) for word in ("docker", *self.args))
 
     @property
     def ok(self) -> bool:

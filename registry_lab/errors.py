@@ -24,6 +24,8 @@ RegistryLabError
 
 from __future__ import annotations
 
+import errno
+
 __all__ = [
     "DaemonDownError",
     "DaemonError",
@@ -40,7 +42,23 @@ __all__ = [
     "RegistryLabError",
     "RegistryStartError",
     "StateDirError",
+    "describe_os_error",
 ]
+
+
+_OS_ERRORS_FR = {
+    errno.ENOTDIR: "un élément du chemin n'est pas un dossier",
+    errno.EACCES: "permission refusée",
+    errno.EPERM: "opération non permise",
+    errno.EROFS: "système de fichiers en lecture seule",
+    errno.ENOSPC: "plus de place sur le disque",
+    errno.EEXIST: "un fichier porte déjà ce nom",
+}
+
+
+def describe_os_error(exc: OSError) -> str:
+    """A system error in French words (``errno``'s own text when it has no translation)."""
+    return _OS_ERRORS_FR.get(exc.errno or 0, exc.strerror or str(exc))
 
 
 class RegistryLabError(Exception):

@@ -11,7 +11,16 @@ from typing import TYPE_CHECKING, Any
 from .commands import CommandOutput, run_docker
 from .errors import DaemonDownError, DaemonStartError
 from .probe import http_status
-from .processes import find_binary, is_alive, log_tail, pids_mentioning, read_pid, spawn, stop_pid
+from .processes import (
+    find_binary,
+    is_alive,
+    log_tail,
+    pids_mentioning,
+    read_pid,
+    remove_file,
+    spawn,
+    stop_pid,
+)
 
 if TYPE_CHECKING:
     import docker
@@ -135,10 +144,10 @@ class DockerHost:
         A dead containerd's pid file must go too: dockerd would otherwise wait for it.
         """
         if self.pid is None:
-            self.pidfile.unlink(missing_ok=True)
-            self.socket.unlink(missing_ok=True)
+            remove_file(self.pidfile)
+            remove_file(self.socket)
         if not is_alive(read_pid(self.containerd_pidfile), str(self.exec_root)):
-            self.containerd_pidfile.unlink(missing_ok=True)
+            remove_file(self.containerd_pidfile)
 
     def start(self) -> None:
         """Start dockerd in the background (returns at once; see `wait_ready`)."""
@@ -175,10 +184,10 @@ class DockerHost:
         if is_alive(leftover, str(self.exec_root)):
             assert leftover is not None
             stop_pid(leftover, timeout)
-        for other in pids_mentioning(str(self.root)):
+        for other in pids_mentioning(f"{self.root}/"):
             stop_pid(other, timeout)
-        self.pidfile.unlink(missing_ok=True)
-        self.socket.unlink(missing_ok=True)
+        remove_file(self.pidfile)
+        remove_file(self.socket)
         self.__dict__.pop("client", None)
 
     # -- using the host ----------------------------------------------------------------------

@@ -25,6 +25,7 @@ __all__ = [
     "log_tail",
     "pids_mentioning",
     "read_pid",
+    "remove_file",
     "spawn",
     "stop_pid",
 ]
@@ -74,6 +75,12 @@ def find_binary(name: str) -> str:
         binary=name,
         package=package,
     )
+
+
+def remove_file(path: Path) -> None:
+    """Remove a pid file or socket if it is there (a broken state folder is not an error)."""
+    with contextlib.suppress(FileNotFoundError, NotADirectoryError):
+        path.unlink()
 
 
 def read_pid(pidfile: Path) -> int | None:

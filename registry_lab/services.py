@@ -10,10 +10,10 @@ from pathlib import Path
 
 import httpx
 
-from .errors import RegistryDownError, RegistryStartError
+from .errors import RegistryDownError, RegistryStartError, describe_os_error
 from .hosts import CRASHED, RUNNING, STOPPED
 from .probe import http_status
-from .processes import find_binary, is_alive, log_tail, read_pid, spawn, stop_pid
+from .processes import find_binary, is_alive, log_tail, read_pid, remove_file, spawn, stop_pid
 
 __all__ = ["DEFAULT_PORT", "RegistryService", "registry_version"]
 
@@ -130,9 +130,17 @@ class RegistryService:
         """Start the registry in the background (returns at once; see `wait_ready`)."""
         if self.pid is not None:
             return
-        self.pidfile.unlink(missing_ok=True)
-        self.write_config()
-        self.storage.mkdir(parents=True, exist_ok=True)
+        try:
+            remove_file(self.pidfile)
+            self.write_config()
+            self.storage.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise RegistryStartError(
+                f"Impossible de préparer le dossier du registry {self.root} : "
+                f"{describe_os_error(exc)} ({exc.filename}).",
+                "un fichier occupe peut-être la place d'un dossier ; « python -m registry_lab "
+                "reset --yes » repart d'un dossier d'état neuf.",
+            ) from exc
         argv = [find_binary("docker-registry"), "serve", str(self.config)]
         self._launched = spawn(argv, self.log)
         self.pidfile.write_text(f"{self._launched}\n")
@@ -155,7 +163,7 @@ class RegistryService:
         pid = self.pid
         if pid is not None:
             stop_pid(pid, timeout)
-        self.pidfile.unlink(missing_ok=True)
+        remove_file(self.pidfile)
 
     def require(self) -> None:
         if not self.healthy:

@@ -12,7 +12,7 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-from .errors import StateDirError
+from .errors import StateDirError, describe_os_error
 
 __all__ = [
     "MAX_SOCKET_PATH",
@@ -30,16 +30,6 @@ MAX_SOCKET_PATH = 107
 
 #: The deepest socket a host creates, relative to the state folder.
 _DEEPEST_SOCKET = "hote-a/exec/containerd/containerd.sock.ttrpc"
-
-
-_OS_ERRORS_FR = {
-    errno.ENOTDIR: "un élément du chemin n'est pas un dossier",
-    errno.EACCES: "permission refusée",
-    errno.EPERM: "opération non permise",
-    errno.EROFS: "système de fichiers en lecture seule",
-    errno.ENOSPC: "plus de place sur le disque",
-    errno.EEXIST: "un fichier porte déjà ce nom",
-}
 
 
 def default_home() -> Path:
@@ -77,7 +67,7 @@ def prepare_home(home: Path, *, create: bool = True) -> None:
     except OSError as exc:
         raise StateDirError(
             f"Le dossier d'état {home} n'est pas accessible en écriture "
-            f"({_OS_ERRORS_FR.get(exc.errno or 0, exc.strerror)}).",
+            f"({describe_os_error(exc)}).",
             "choisissez un dossier où vous pouvez écrire : "
             "export REGISTRY_LAB_HOME=/chemin/ou/écrire "
             "(ou l'option --home).",

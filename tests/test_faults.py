@@ -26,6 +26,7 @@ from registry_lab import (
     MissingBinaryError,
     NotRootError,
     PortBusyError,
+    RegistryStartError,
     StateDirError,
 )
 from registry_lab.ports import free_port
@@ -169,6 +170,24 @@ def test_a_dockerd_that_fails_shows_its_log_and_leaves_nothing(scratch_home: Pat
     result = run_cli("up", home=scratch_home, port=port)
 
     assert_french_error(result, "hôte A", "n'a pas démarré", log.splitlines()[-1])
+    assert_nothing_left(scratch_home)
+
+
+def test_a_registry_folder_that_is_a_file_stops_up_cleanly(scratch_home: Path) -> None:
+    (scratch_home / "registry").write_text("un fichier là où le registry veut un dossier\n")
+    port = free_port()
+
+    with pytest.raises(RegistryStartError) as caught:
+        Lab(scratch_home, port).start()
+
+    assert "Impossible de préparer le dossier du registry" in caught.value.message
+    assert "un fichier porte déjà ce nom" in caught.value.message
+    assert "reset --yes" in caught.value.hint
+    assert_nothing_left(scratch_home)
+
+    result = run_cli("up", home=scratch_home, port=port)
+
+    assert_french_error(result, "dossier du registry", "un fichier porte déjà ce nom")
     assert_nothing_left(scratch_home)
 
 

@@ -85,8 +85,17 @@ def test_html_table_escapes_and_keeps_line_breaks() -> None:
     assert "<a>" not in html
 
 
+def test_system_errors_are_described_in_french() -> None:
+    assert errors.describe_os_error(NotADirectoryError(20, "Not a directory")) == (
+        "un élément du chemin n'est pas un dossier"
+    )
+    assert errors.describe_os_error(OSError(5, "Input/output error")) == "Input/output error"
+
+
 # -- errors ------------------------------------------------------------------------------------
-ERROR_CLASSES = [getattr(errors, name) for name in errors.__all__]
+ERROR_CLASSES = [
+    member for name in errors.__all__ if isinstance(member := getattr(errors, name), type)
+]
 
 
 @pytest.mark.parametrize("cls", ERROR_CLASSES, ids=lambda cls: cls.__name__)
@@ -111,7 +120,7 @@ def test_every_error_class_is_listed() -> None:
         for name, value in vars(errors).items()
         if isinstance(value, type) and issubclass(value, RegistryLabError)
     }
-    assert defined == set(errors.__all__)
+    assert defined == {name for name in errors.__all__ if name[0].isupper()}
 
 
 def test_error_families() -> None:
