@@ -7,6 +7,16 @@ cd "$(dirname "$0")/.."
 VENV=${VENV:-.venv}
 PY="$VENV/bin/python"
 
+port_in_use() {
+    ! "$PY" -c 'import sys; from registry_lab.ports import port_is_free as f; sys.exit(not f(int(sys.argv[1])))' "$1"
+}
+if port_in_use "${REGISTRY_LAB_PORT:=5000}"; then
+    wanted=$REGISTRY_LAB_PORT
+    REGISTRY_LAB_PORT=$("$PY" -c 'from registry_lab.ports import free_port; print(free_port())')
+    echo "Le port $wanted est pris (votre labo ?) : le labo de test prend le port $REGISTRY_LAB_PORT."
+fi
+export REGISTRY_LAB_PORT
+
 cleanup() {
     "$PY" -m registry_lab reset --yes >/dev/null 2>&1 || true
 }
