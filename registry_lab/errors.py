@@ -5,6 +5,7 @@ Every error carries a French ``message`` (what went wrong) and a French ``hint``
 
 ```
 RegistryLabError
+ ├── InvalidReferenceError    an image reference that breaks the distribution grammar
  ├── LabError                 the lab itself: state folder, ports, prerequisites
  │    ├── NotRootError
  │    ├── MissingBinaryError
@@ -16,9 +17,19 @@ RegistryLabError
  │    ├── DaemonDownError
  │    ├── DockerCommandError
  │    └── ImageBuildError
- └── RegistryError            the registry (Distribution)
+ └── RegistryError            a registry: the lab's process, or any registry the client talks to
       ├── RegistryStartError
-      └── RegistryDownError
+      ├── RegistryDownError    nothing answers (connection refused, timeout, DNS)
+      ├── DigestMismatchError  content whose sha256 is not the digest announced
+      └── RegistryAPIError     the registry answered with an error (its code, HTTP status)
+           ├── UnauthorizedError     UNAUTHORIZED (401)
+           ├── DeniedError           DENIED (403)
+           ├── TooManyRequestsError  TOOMANYREQUESTS (429)
+           ├── UnsupportedError      UNSUPPORTED (405: for example delete disabled)
+           ├── NameUnknownError      NAME_UNKNOWN
+           ├── ManifestUnknownError  MANIFEST_UNKNOWN
+           ├── BlobUnknownError      BLOB_UNKNOWN
+           └── DigestInvalidError    DIGEST_INVALID
 ```
 """
 
@@ -27,21 +38,32 @@ from __future__ import annotations
 import errno
 
 __all__ = [
+    "BlobUnknownError",
     "DaemonDownError",
     "DaemonError",
     "DaemonStartError",
+    "DeniedError",
+    "DigestInvalidError",
+    "DigestMismatchError",
     "DockerCommandError",
     "ImageBuildError",
+    "InvalidReferenceError",
     "LabError",
     "LabNotRunningError",
+    "ManifestUnknownError",
     "MissingBinaryError",
+    "NameUnknownError",
     "NotRootError",
     "PortBusyError",
+    "RegistryAPIError",
     "RegistryDownError",
     "RegistryError",
     "RegistryLabError",
     "RegistryStartError",
     "StateDirError",
+    "TooManyRequestsError",
+    "UnauthorizedError",
+    "UnsupportedError",
     "describe_os_error",
 ]
 
@@ -82,6 +104,14 @@ class RegistryLabError(Exception):
             '<div style="border-left:4px solid #c0392b;padding:4px 8px">'
             f"<b>{escape(type(self).__name__)}</b> : {escape(self.message)}{hint}</div>"
         )
+
+
+class InvalidReferenceError(RegistryLabError):
+    """An image reference that breaks a rule of the distribution grammar (the rule is named)."""
+
+    def __init__(self, message: str, hint: str = "", *, reference: str = "") -> None:
+        super().__init__(message, hint)
+        self.reference = reference
 
 
 class LabError(RegistryLabError):
@@ -157,3 +187,58 @@ class RegistryStartError(RegistryError):
 
 class RegistryDownError(RegistryError):
     """The registry does not answer."""
+
+
+class DigestMismatchError(RegistryError):
+    """Content received from a registry does not hash to the digest it was asked by."""
+
+    def __init__(
+        self, message: str, hint: str = "", *, expected: str = "", actual: str = ""
+    ) -> None:
+        super().__init__(message, hint)
+        self.expected = expected
+        self.actual = actual
+
+
+class RegistryAPIError(RegistryError):
+    """The registry answered with an error: HTTP ``status`` and the API's error ``code``."""
+
+    def __init__(
+        self, message: str, hint: str = "", *, status: int = 0, code: str = "", detail: str = ""
+    ) -> None:
+        super().__init__(message, hint)
+        self.status = status
+        self.code = code
+        self.detail = detail
+
+
+class UnauthorizedError(RegistryAPIError):
+    """UNAUTHORIZED: credentials missing or wrong."""
+
+
+class DeniedError(RegistryAPIError):
+    """DENIED: authenticated, but not allowed to do this."""
+
+
+class TooManyRequestsError(RegistryAPIError):
+    """TOOMANYREQUESTS: the registry's rate limit is reached (HTTP 429)."""
+
+
+class UnsupportedError(RegistryAPIError):
+    """UNSUPPORTED: the registry does not allow this operation (for example delete)."""
+
+
+class NameUnknownError(RegistryAPIError):
+    """NAME_UNKNOWN: no such repository."""
+
+
+class ManifestUnknownError(RegistryAPIError):
+    """MANIFEST_UNKNOWN: no such tag or manifest digest."""
+
+
+class BlobUnknownError(RegistryAPIError):
+    """BLOB_UNKNOWN: no such blob in this repository."""
+
+
+class DigestInvalidError(RegistryAPIError):
+    """DIGEST_INVALID: the registry found that uploaded content does not match its digest."""
