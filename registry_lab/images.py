@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import subprocess
 import tarfile
 from importlib import resources
 from pathlib import Path
@@ -12,10 +13,21 @@ from .errors import ImageBuildError, MissingBinaryError
 from .hosts import DockerHost
 from .processes import find_binary
 
-__all__ = ["BASE_IMAGE", "build_image", "ensure_base_image", "is_static_elf"]
+__all__ = [
+    "BASE_IMAGE",
+    "REGISTRY_IMAGE",
+    "build_image",
+    "ensure_base_image",
+    "ensure_registry_image",
+    "is_static_elf",
+    "shared_libraries",
+]
 
 #: The lab's base image: ``FROM scratch`` + Debian's static busybox.
 BASE_IMAGE = "lab/busybox:latest"
+
+#: The registry as a container image, built from the Debian binary (like ``registry:2``).
+REGISTRY_IMAGE = "lab/registry:2"
 
 _PT_INTERP = 3
 
@@ -100,3 +112,30 @@ def ensure_base_image(host: DockerHost) -> str:
         return str(host.client.images.get(BASE_IMAGE).id)
     except docker.errors.ImageNotFound:
         return build_image(host, "busybox", BASE_IMAGE, {"busybox": static_busybox()})
+
+
+def shared_libraries(program: Path) -> list[Path]:
+    """The shared libraries ``program`` loads (its loader included), as ``ldd`` lists them."""
+    out = subprocess.run(["ldd", str(program)], capture_output=True, text=True, check=False)
+    libraries = []
+    for line in out.stdout.splitlines():
+        words = line.split()
+        path = words[2] if "=>" in words and len(words) > 2 else words[0] if words else ""
+        if path.startswith("/"):
+            libraries.append(Path(path))
+    return libraries
+
+
+def ensure_registry_image(host: DockerHost) -> str:
+    """Build ``lab/registry:2`` on ``host`` (FROM scratch: the Debian binary and its libraries)."""
+    import docker.errors
+
+    try:
+        return str(host.client.images.get(REGISTRY_IMAGE).id)
+    except docker.errors.ImageNotFound:
+        pass
+    program = Path(find_binary("docker-registry"))
+    files = {"rootfs/bin/registry": program.resolve()}
+    for library in shared_libraries(program):
+        files[f"rootfs{library}"] = library.resolve()
+    return build_image(host, "registry", REGISTRY_IMAGE, files)
