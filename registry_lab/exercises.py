@@ -212,7 +212,7 @@ def _steps_00(lab: Lab) -> list[Step]:
             Step(
                 True,
                 f"C'est bien l'image {_BASE} de l'hôte A : même identifiant "
-                f"({_short(id_a)}) et mêmes couches ({len(layers_a)}).",
+                f"({_short(id_a)}) et mêmes couches ({_layers(len(layers_a))}).",
             )
         )
     else:

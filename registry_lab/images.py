@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import os
 import subprocess
 import tarfile
 from importlib import resources
@@ -17,6 +18,7 @@ __all__ = [
     "BASE_IMAGE",
     "REGISTRY_IMAGE",
     "build_image",
+    "busybox_applets",
     "ensure_base_image",
     "ensure_registry_image",
     "is_static_elf",
@@ -62,29 +64,57 @@ def static_busybox() -> Path:
     return path
 
 
-def _context(dockerfile_dir: str, extra: dict[str, Path]) -> io.BytesIO:
-    """A build context as a tar: the packaged Dockerfile folder plus ``extra`` files."""
+def _entry(name: str, kind: bytes = tarfile.REGTYPE, mode: int = 0o644) -> tarfile.TarInfo:
+    """A tar entry owned by root, dated 1970: the same bytes on every machine and every run."""
+    info = tarfile.TarInfo(name)
+    info.type, info.mode, info.mtime = kind, mode, 0
+    return info
+
+
+def _context(
+    dockerfile_dir: str, files: dict[str, Path], symlinks: dict[str, str] | None = None
+) -> io.BytesIO:
+    """A reproducible build context: the packaged Dockerfile folder, ``files`` and ``symlinks``.
+
+    Every entry (parent folders included) has fixed owner, mode and date, so a ``COPY`` of
+    it gives a layer with the same diffID on every host: the layer is content-addressed.
+    """
+    symlinks = symlinks or {}
+    folders = sorted(
+        {str(parent) for name in (*files, *symlinks) for parent in Path(name).parents} - {"."}
+    )
     buffer = io.BytesIO()
     with tarfile.open(fileobj=buffer, mode="w") as tar:
-        folder = resources.files("registry_lab") / "dockerfiles" / dockerfile_dir
-        for entry in sorted(folder.iterdir(), key=lambda item: item.name):
-            content = entry.read_bytes()
-            info = tarfile.TarInfo(entry.name)
-            info.size, info.mode, info.mtime = len(content), 0o644, 0
+        packaged = resources.files("registry_lab") / "dockerfiles" / dockerfile_dir
+        for item in sorted(packaged.iterdir(), key=lambda item: item.name):
+            content = item.read_bytes()
+            info = _entry(item.name)
+            info.size = len(content)
             tar.addfile(info, io.BytesIO(content))
-        for name, path in sorted(extra.items()):
-            info = tar.gettarinfo(str(path), arcname=name)
-            info.uid = info.gid = 0
-            info.uname = info.gname = ""
-            with open(path, "rb") as source:
-                tar.addfile(info, source)
+        for folder in folders:
+            tar.addfile(_entry(folder, tarfile.DIRTYPE, 0o755))
+        for name, path in sorted(files.items()):
+            content = path.read_bytes()
+            info = _entry(name, mode=0o755 if os.access(path, os.X_OK) else 0o644)
+            info.size = len(content)
+            tar.addfile(info, io.BytesIO(content))
+        for name, target in sorted(symlinks.items()):
+            info = _entry(name, tarfile.SYMTYPE, 0o777)
+            info.linkname = target
+            tar.addfile(info)
     buffer.seek(0)
     return buffer
 
 
-def build_image(host: DockerHost, dockerfile_dir: str, tag: str, extra: dict[str, Path]) -> str:
+def build_image(
+    host: DockerHost,
+    dockerfile_dir: str,
+    tag: str,
+    files: dict[str, Path],
+    symlinks: dict[str, str] | None = None,
+) -> str:
     """Build a packaged Dockerfile on ``host``; return the image id. Never pulls anything."""
-    context = _context(dockerfile_dir, extra)
+    context = _context(dockerfile_dir, files, symlinks)
     output: list[str] = []
     image_id = ""
     for event in host.client.api.build(
@@ -104,6 +134,16 @@ def build_image(host: DockerHost, dockerfile_dir: str, tag: str, extra: dict[str
     return image_id
 
 
+def busybox_applets(busybox: Path) -> dict[str, str]:
+    """The links ``busybox --install -s /bin`` would make: ``rootfs/bin/<applet>`` → busybox."""
+    listing = subprocess.run([str(busybox), "--list"], capture_output=True, text=True, check=True)
+    return {
+        f"rootfs/bin/{applet}": "/bin/busybox"
+        for applet in listing.stdout.split()
+        if applet != "busybox"
+    }
+
+
 def ensure_base_image(host: DockerHost) -> str:
     """Build ``lab/busybox`` on ``host`` unless it is already there; return its id."""
     import docker.errors
@@ -111,7 +151,10 @@ def ensure_base_image(host: DockerHost) -> str:
     try:
         return str(host.client.images.get(BASE_IMAGE).id)
     except docker.errors.ImageNotFound:
-        return build_image(host, "busybox", BASE_IMAGE, {"busybox": static_busybox()})
+        busybox = static_busybox()
+        return build_image(
+            host, "busybox", BASE_IMAGE, {"rootfs/bin/busybox": busybox}, busybox_applets(busybox)
+        )
 
 
 def shared_libraries(program: Path) -> list[Path]:

@@ -35,7 +35,7 @@ def test_the_base_image_is_scratch_plus_busybox(shared_lab: Lab) -> None:
     image_id = ensure_base_image(shared_lab.host_a)
     image = shared_lab.host_a.client.images.get(BASE_IMAGE)
     assert image.id == image_id
-    assert len(image.attrs["RootFS"]["Layers"]) == 2
+    assert len(image.attrs["RootFS"]["Layers"]) == 1
     run = shared_lab.host_a.docker("run", "--rm", "--network", "none", BASE_IMAGE, "ls", "/bin")
     assert "busybox" in run.lines and "sh" in run.lines
 
@@ -77,3 +77,13 @@ def test_the_registry_runs_as_a_container_and_takes_a_push(
     push = shared_lab.host_a.docker("push", target)
     assert "digest: sha256:" in push.output
     shared_lab.host_a.docker("rmi", target)
+
+
+@pytest.mark.integration
+def test_the_base_layer_has_the_same_digest_on_both_hosts(shared_lab: Lab) -> None:
+    layers = []
+    for host in shared_lab.hosts:
+        ensure_base_image(host)
+        layers.append(host.client.images.get(BASE_IMAGE).attrs["RootFS"]["Layers"])
+    assert layers[0] == layers[1]
+    assert len(layers[0]) == 1
