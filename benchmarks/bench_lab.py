@@ -6,7 +6,7 @@
 - ``down``.
 
 It also prints the two parts of a cold ``up``: the three components started in parallel, and
-the build of the base image ``lab/busybox`` (``docker build``, legacy builder, two steps).
+the build of the base image ``lab/busybox`` (``docker build``, legacy builder).
 
 Run: ``.venv/bin/python benchmarks/bench_lab.py [--rounds N]`` (as root).
 """
@@ -98,7 +98,7 @@ def main() -> None:
         f"    dont les 3 composants seuls : {med(parts):.3f} s "
         f"(ratio {med(parts) / med(bare):.2f} du dockerd nu)"
     )
-    print(f"    construction de lab/busybox : {med(build):.3f} s (docker build, 2 étapes)")
+    print(f"    construction de lab/busybox : {med(build):.3f} s (docker build : COPY, ENV, CMD)")
     print(
         f"  ratio up à froid / dockerd nu : {ratio:.2f}  (objectif ≤ 1.5) {_verdict(ratio <= 1.5)}"
     )
