@@ -5,15 +5,17 @@ from __future__ import annotations
 import secrets
 import subprocess
 import time
-from functools import cache
+from functools import cache, cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import httpx
-
-from .errors import RegistryDownError, RegistryStartError, describe_os_error
+from .errors import NameUnknownError, RegistryDownError, RegistryStartError, describe_os_error
 from .hosts import CRASHED, RUNNING, STOPPED
 from .probe import http_status
 from .processes import find_binary, is_alive, log_tail, read_pid, remove_file, spawn, stop_pid
+
+if TYPE_CHECKING:
+    from .registry import RegistryClient
 
 __all__ = ["DEFAULT_PORT", "RegistryService", "registry_version"]
 
@@ -172,28 +174,25 @@ class RegistryService:
                 "démarrez le labo : python -m registry_lab up (ou Lab.up() dans un notebook).",
             )
 
+    @cached_property
+    def client(self) -> RegistryClient:
+        """A `RegistryClient` for this registry's HTTP API."""
+        from .registry import RegistryClient
+
+        return RegistryClient(self.url, timeout=10)
+
     def repositories(self) -> list[str]:
         """Every repository of the registry (``GET /v2/_catalog``, all pages), sorted."""
         self.require()
-        names: list[str] = []
-        url: str | None = f"{self.url}/v2/_catalog?n=100"
-        with httpx.Client(timeout=10) as http:
-            while url:
-                response = http.get(url)
-                response.raise_for_status()
-                names.extend(response.json().get("repositories") or [])
-                link = response.links.get("next", {}).get("url")
-                url = f"{self.url}{link}" if link and link.startswith("/") else link
-        return sorted(names)
+        return sorted(self.client.repositories(page_size=100))
 
     def tags(self, repository: str) -> list[str]:
         """The tags of one repository (``GET /v2/<name>/tags/list``), sorted."""
         self.require()
-        response = httpx.get(f"{self.url}/v2/{repository}/tags/list", timeout=10)
-        if response.status_code == 404:
+        try:
+            return sorted(self.client.tags(repository))
+        except NameUnknownError:
             return []
-        response.raise_for_status()
-        return sorted(response.json().get("tags") or [])
 
     def version(self) -> str:
         return registry_version()
