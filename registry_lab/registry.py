@@ -2,7 +2,7 @@
 
 Every byte that comes back is checked against its digest; every failure becomes one of the
 package's French errors (`registry_lab.errors`): the registry's error codes are mapped in
-`api_error`, transport failures in `RegistryClient._transport`, nowhere else.
+`_api_error`, transport failures in `RegistryClient._transport`, nowhere else.
 
 ```python
 from registry_lab.registry import RegistryClient
@@ -73,7 +73,6 @@ __all__ = [
     "CopyReport",
     "PingResult",
     "RegistryClient",
-    "api_error",
 ]
 
 
@@ -157,6 +156,8 @@ def _class_for(status: int, code: str, path: str) -> type[RegistryAPIError]:
     if code in _BY_CODE:
         return _BY_CODE[code]
     if status == 404:
+        if "/referrers/" in path:
+            return UnsupportedError  # a registry with the API never answers 404 there
         if "/manifests/" in path:
             return ManifestUnknownError
         if "/blobs/" in path and "/uploads/" not in path:
@@ -224,6 +225,12 @@ def _explain(
                 "« storage: delete: enabled: true » (le registry du labo l'active) ; "
                 "capabilities.probe(client) mesure ce qu'un registry permet.",
             )
+        if "/referrers/" in response.request.url.path:
+            return (
+                "ce registry n'a pas l'API referrers (OCI 1.1)",
+                "les signatures et SBOM s'y cherchent autrement (tags sha256-….sig) ; "
+                "Distribution 3 et les registries OCI 1.1 ont cette API.",
+            )
         return (
             "ce registry ne permet pas cette opération",
             "capabilities.probe(client) mesure ce que ce registry permet.",
@@ -248,7 +255,7 @@ def _explain(
     )
 
 
-def api_error(response: httpx.Response, action: _Action, address: str) -> RegistryAPIError:
+def _api_error(response: httpx.Response, action: _Action, address: str) -> RegistryAPIError:
     """The French exception for an error answer of the registry (its JSON code, else status)."""
     entries = _error_entries(response)
     first = entries[0] if entries else {}
@@ -575,7 +582,7 @@ class RegistryClient:
     ) -> httpx.Response:
         if response.status_code not in tuple(expected):
             response.read()
-            raise api_error(response, action, self.address)
+            raise _api_error(response, action, self.address)
         return response
 
     def _request(
@@ -618,19 +625,35 @@ class RegistryClient:
             challenge=response.headers.get("WWW-Authenticate"),
         )
 
+    def _page(
+        self, url: str, key: str, params: dict[str, Any] | None, action: _Action
+    ) -> tuple[list[str], str | None]:
+        response = self._request("GET", url, action, params=params)
+        items = response.json().get(key) or []
+        return [str(item) for item in items], response.links.get("next", {}).get("url")
+
     def _pages(self, path: str, key: str, page_size: int | None, action: _Action) -> Iterator[str]:
         """Every item of a paginated list, following ``Link: <…>; rel="next"``."""
         url: str | None = path
-        params = {"n": page_size} if page_size else None
+        params: dict[str, Any] | None = {"n": page_size} if page_size else None
         seen: set[str] = set()
-        while url:
-            response = self._request("GET", url, action, params=params)
+        while url is not None and url not in seen:
+            seen.add(url)
+            items, url = self._page(url, key, params, action)
             params = None  # the next link carries n and last itself
-            yield from response.json().get(key) or []
-            url = response.links.get("next", {}).get("url")
-            if url in seen:
-                break
-            seen.add(url or "")
+            yield from items
+
+    def catalog_page(self, page_size: int, last: str | None = None) -> tuple[list[str], str | None]:
+        """One page of the catalog: its repositories and the ``Link`` to the next page, if any.
+
+        ```python
+        names, next_link = client.catalog_page(100)
+        ```
+        """
+        params: dict[str, Any] = {"n": page_size}
+        if last is not None:
+            params["last"] = last
+        return self._page("/v2/_catalog", "repositories", params, _Action("lister les dépôts"))
 
     def repositories(self, page_size: int | None = None) -> Iterator[str]:
         """Every repository (``GET /v2/_catalog``), page after page, lazily.
@@ -708,6 +731,25 @@ class RegistryClient:
             digest=response.headers.get("Docker-Content-Digest", ""),
             size=int(response.headers.get("Content-Length", "0")),
         )
+
+    def referrers(self, repository: str, digest: str) -> ImageIndex:
+        """The artifacts that point to ``digest`` (OCI 1.1 referrers API), as an index.
+
+        ```python
+        client.referrers("cours/app", manifest.digest).manifests   # signatures, SBOM…
+        ```
+        """
+        action = _Action(
+            f"lister les référents de « {_named(repository, digest)} »", repository, digest
+        )
+        response = self._request("GET", f"/v2/{repository}/referrers/{digest}", action)
+        found = parse_manifest(response.content, response.headers.get("Content-Type"))
+        if not isinstance(found, ImageIndex):
+            raise RegistryError(
+                "La réponse de l'API referrers n'est pas un index OCI.",
+                "ce registry implémente mal l'API referrers (OCI 1.1).",
+            )
+        return found
 
     def manifest_for_platform(
         self, repository: str, reference: str, platform: str | Platform = "linux/amd64"
