@@ -92,6 +92,7 @@ class Exchange:
 
     method: str
     path: str
+    origin: str
     status: int
     reason: str
     request_headers: tuple[tuple[str, str], ...]
@@ -121,6 +122,7 @@ class Exchange:
         return cls(
             method=request.method,
             path=_clean_query(request.url),
+            origin=f"{request.url.scheme}://{request.url.netloc.decode('ascii')}",
             status=response.status_code,
             reason=response.reason_phrase,
             request_headers=tuple(sent),
@@ -139,9 +141,10 @@ class Exchange:
     def request_line(self) -> str:
         return f"{self.method} {self.path}"
 
-    def row(self, timings: bool) -> list[str]:
+    def row(self, timings: bool, base_url: str = "") -> list[str]:
+        where = "" if not base_url or self.origin == base_url else self.origin
         row = [
-            abbreviate(self.request_line),
+            abbreviate(f"{self.method} {where}{self.path}"),
             f"{self.status} {self.reason}".strip(),
             _cell(self.request_headers),
             _cell(self.response_headers),
@@ -189,7 +192,7 @@ class Transcript(Sequence[Exchange]):
 
     def _rows(self) -> list[list[str]]:
         return [
-            [str(number), *exchange.row(self.timings)]
+            [str(number), *exchange.row(self.timings, self.base_url)]
             for number, exchange in enumerate(self._exchanges, 1)
         ]
 

@@ -45,6 +45,7 @@ __all__ = [
     "ImageManifest",
     "LayerInfo",
     "Platform",
+    "Repository",
     "format_size",
     "media_type_label",
     "parse_manifest",
@@ -551,3 +552,43 @@ class ImageConfig:
             ("n°", "instruction", "couche (diff_id)"), self.history_rows(), caption="Historique"
         )
         return _summary_table(self.summary(), "Configuration de l'image") + history
+
+
+# -- a repository: its tags and what each points to ----------------------------------------------
+@dataclass(frozen=True)
+class Repository:
+    """The tags of one repository and the manifest each tag points to (HEAD, no body)."""
+
+    registry: str
+    name: str
+    tags: Mapping[str, Descriptor] = field(default_factory=dict, hash=False)
+
+    @property
+    def digests(self) -> set[str]:
+        """The distinct manifests: two tags on one digest are one and the same image."""
+        return {descriptor.digest for descriptor in self.tags.values()}
+
+    def rows(self) -> list[list[str]]:
+        return [
+            [tag, media_type_label(d.media_type), d.short, format_size(d.size)]
+            for tag, d in sorted(self.tags.items())
+        ]
+
+    @property
+    def caption(self) -> str:
+        tags, images = len(self.tags), len(self.digests)
+        return (
+            f"Dépôt « {self.name} » sur {self.registry} : {tags} tag{'s' if tags > 1 else ''}, "
+            f"{images} manifeste{'s' if images > 1 else ''} distinct{'s' if images > 1 else ''}"
+        )
+
+    _HEADERS = ("tag", "type de média", "empreinte", "taille du manifeste")
+
+    def __str__(self) -> str:
+        return f"{self.caption}\n{text_table(self._HEADERS, self.rows())}"
+
+    def __repr__(self) -> str:
+        return f"<Repository {self.registry}/{self.name}, {len(self.tags)} tag(s)>"
+
+    def _repr_html_(self) -> str:
+        return html_table(self._HEADERS, self.rows(), caption=self.caption)

@@ -53,6 +53,7 @@ from .manifests import (
     ImageIndex,
     ImageManifest,
     Platform,
+    Repository,
     format_size,
     media_type_label,
     parse_manifest,
@@ -61,6 +62,7 @@ from .manifests import (
 from .tables import html_table, text_table
 
 if TYPE_CHECKING:
+    from .capabilities import Capabilities
     from .reference import Reference
 
 __all__ = [
@@ -569,6 +571,17 @@ class RegistryClient:
         """
         return Recorder(self._http, Transcript(self.base_url, timings=timings))
 
+    def capabilities(self, repository: str | None = None) -> Capabilities:
+        """What this registry can do, measured (see `registry_lab.capabilities.probe`).
+
+        ```python
+        client.capabilities()    # capacité | résultat | comment on l'a mesuré
+        ```
+        """
+        from .capabilities import PROBE_REPOSITORY, probe
+
+        return probe(self, repository or PROBE_REPOSITORY)
+
     @contextlib.contextmanager
     def _transport(self, action: _Action) -> Iterator[None]:
         """Turn httpx's transport failures into the package's French errors."""
@@ -673,6 +686,18 @@ class RegistryClient:
         """
         action = _Action(f"lister les tags de « {repository} »", repository)
         return self._pages(f"/v2/{repository}/tags/list", "tags", page_size, action)
+
+    def repository(self, name: str, *, workers: int = 8) -> Repository:
+        """Every tag of ``name`` with the manifest it points to (one HEAD per tag, in parallel).
+
+        ```python
+        client.repository("cours/app")     # tag | type de média | empreinte | taille
+        ```
+        """
+        tags = sorted(self.tags(name))
+        with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+            heads = list(pool.map(lambda tag: self.head_manifest(name, tag), tags))
+        return Repository(self.address, name, dict(zip(tags, heads, strict=True)))
 
     # -- manifests ---------------------------------------------------------------------------
     def manifest(self, repository: str, reference: str) -> ImageManifest | ImageIndex:

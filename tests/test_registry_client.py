@@ -34,6 +34,7 @@ from registry_lab.errors import (
     ManifestUnknownError,
     NameUnknownError,
     RegistryDownError,
+    RegistryError,
     UnsupportedError,
 )
 from registry_lab.manifests import (
@@ -42,12 +43,14 @@ from registry_lab.manifests import (
     DOCKER_MANIFEST,
     DOCKER_MANIFEST_LIST,
     OCI_CONFIG,
+    OCI_INDEX,
     OCI_LAYER_GZIP,
     OCI_MANIFEST,
     ImageIndex,
     ImageManifest,
     Platform,
     format_size,
+    parse_manifest,
     sha256_digest,
 )
 from registry_lab.ports import free_port
@@ -276,6 +279,12 @@ def test_manifest_list_matches_skopeo(client: RegistryClient, images: Images) ->
     assert client.config(APP, chosen).raw == arm_config
     assert client.manifest_for_platform(APP, "multi", Platform("linux", "amd64")) == single
     assert "linux/arm64" in index._repr_html_()
+
+    repository = client.repository(APP)  # one HEAD per tag: what each tag points to
+    assert repository.tags["multi"].digest == index.digest
+    assert repository.tags["v1"].digest == single.digest
+    assert repository.tags["multi"].media_type == DOCKER_MANIFEST_LIST
+    assert "3 tags, 3 manifestes distincts" in repository.caption
 
 
 # -- pagination ------------------------------------------------------------------------------------
@@ -533,9 +542,32 @@ def test_capabilities_with_and_without_delete(
     assert "comment on l'a mesuré" in str(lab_like)
     assert list(fresh_registry.client.tags("registry-lab-probe/sonde")) == []  # cleaned
 
-    locked = probe(no_delete_registry.client)
+    locked = no_delete_registry.client.capabilities()  # the same probe, as a method
     assert locked.delete_enabled is False
     assert locked.tag_delete is False
     assert locked.cross_repo_mount is True
     assert "UNSUPPORTED" in locked._repr_html_()
     assert any("reste" in note for note in locked.notes)
+
+
+# -- offline: the typed views ------------------------------------------------------------------
+def test_views_read_every_manifest_kind_and_speak_french() -> None:
+    assert [format_size(n) for n in (0, 999, 1_900_000, 2_500_000_000)] == [
+        "0 o", "999 o", "1,9 Mo", "2,5 Go"
+    ]  # fmt: skip
+    config = {"mediaType": OCI_CONFIG, "digest": "sha256:" + "1" * 64, "size": 10}
+    manifest = json.dumps({"schemaVersion": 2, "config": config, "layers": []}).encode()
+    assert parse_manifest(manifest).media_type == OCI_MANIFEST  # by its shape
+    arm64 = {"os": "linux", "architecture": "arm64", "variant": "v8"}
+    entry = {**config, "mediaType": OCI_MANIFEST, "platform": arm64}
+    index = json.dumps({"schemaVersion": 2, "manifests": [entry]}).encode()
+    parsed = parse_manifest(index, "application/json")  # a vague Content-Type: by its shape
+    assert isinstance(parsed, ImageIndex) and parsed.media_type == OCI_INDEX
+    assert parsed.for_platform("linux/arm64").platform == Platform("linux", "arm64", "v8")
+    with pytest.raises(KeyError):
+        parsed.for_platform("linux/amd64")
+    with pytest.raises(RegistryError) as schema1:
+        parse_manifest(b'{"schemaVersion": 1, "fsLayers": []}')
+    assert "schéma 1" in schema1.value.hint
+    with pytest.raises(RegistryError):
+        parse_manifest(b"<html>")
