@@ -44,12 +44,13 @@ RESPONSE_HEADERS = (
 _SECRET_PARAMS = {"token", "access_token", "refresh_token", "password", "secret", "_state"}
 _SHORTENED = {"_state"}
 _LONG_DIGEST = re.compile(r"\b(sha(?:256|384|512):[0-9a-f]{12})[0-9a-f]{20,}")
-_UUID = re.compile(r"\b([0-9a-f]{8})-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b")
+_UUID = re.compile(r"\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b")
 
 
 def abbreviate(text: str) -> str:
-    """Digests cut to 12 hex digits and upload UUIDs to 8, so that a table fits a screen."""
-    return _UUID.sub(r"\1…", _LONG_DIGEST.sub(r"\1…", text))
+    """Digests cut to 12 hex digits, upload UUIDs shown as ``<uuid>`` (as the spec writes
+    them): a table fits a screen, and the same exchanges always print the same way."""
+    return _UUID.sub("<uuid>", _LONG_DIGEST.sub(r"\1…", text))
 
 
 def _cell(headers: tuple[tuple[str, str], ...]) -> str:

@@ -341,7 +341,7 @@ def test_catalog_and_tags_pagination(fresh_registry: RegistryService) -> None:
 
 # -- integrity -------------------------------------------------------------------------------------
 def test_altered_blob_and_manifest_are_detected(
-    shared_lab: Lab, client: RegistryClient, tmp_path: Path
+    shared_lab: Lab, client: RegistryClient, other_registry: RegistryService, tmp_path: Path
 ) -> None:
     manifest = push_tiny(client, "client/altere", "v1")
     layer = manifest.layers[0]
@@ -361,6 +361,9 @@ def test_altered_blob_and_manifest_are_detected(
     assert list(tmp_path.iterdir()) == [tmp_path / "avant"]  # no partial file left
     with pytest.raises(DigestMismatchError):
         client.blob("client/altere", layer.digest)
+    with pytest.raises(DigestMismatchError):  # a copy does not spread altered bytes either
+        client.copy("client/altere:v1", "altere:v1", destination_client=other_registry.client)
+    assert not other_registry.client.blob_exists("altere", layer.digest)
 
     stored = blob_file(shared_lab.registry, manifest.digest)
     text = stored.read_bytes()
@@ -522,6 +525,7 @@ def test_transcript_of_a_push_hides_credentials(shared_lab: Lab) -> None:
     assert transcript[7].header("Accept") is not None
     shown = str(transcript) + transcript._repr_html_() + repr(list(transcript))
     assert "Authorization: (masqué)" in str(transcript)
+    assert "PUT /v2/client/transcrit/blobs/uploads/<uuid>?_state=…&digest=sha256:" in shown
     for forbidden in (secret, "Basic ", "ZWxldmU6"):  # base64 of "eleve:"
         assert forbidden not in shown, forbidden
     assert RegistryClient(shared_lab.registry.url, auth=("eleve", secret)).ping().ok
