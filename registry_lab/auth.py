@@ -24,6 +24,10 @@ request is retried at most once: a final ``401`` is handed back to the caller, w
 raise (`auth_error` turns it into a French error). The token request goes through the same
 client (same transport, same event hooks): it is yielded from the flow like the others.
 
+The challenge parser (`parse_challenge`, `Challenge`) lives in `registry_lab.challenges`, and
+`auth_error` in `registry_lab.api_errors`, which reads a registry's final ``401``/``403`` and
+the token service's alike; both are re-exported here.
+
 Passwords and tokens never appear in a ``repr()`` nor in an error message.
 """
 
@@ -33,166 +37,27 @@ import re
 import threading
 import time
 from base64 import b64encode
-from collections.abc import AsyncGenerator, Generator, Iterable
+from collections.abc import AsyncGenerator, Generator
 from dataclasses import dataclass, field
 from typing import Any
 
 import httpcore
 import httpx
 
-from .errors import (
-    DeniedError,
-    RegistryAPIError,
-    RegistryDownError,
-    UnauthorizedError,
+from .api_errors import auth_error, auth_refusal, registry_address
+from .challenges import (
+    Challenge,
+    normal_scopes,
+    parse_challenge,
+    parse_challenges,
+    pick_challenge,
 )
+from .errors import DeniedError, RegistryAPIError, RegistryDownError, UnauthorizedError
 
 __all__ = ["Challenge", "RegistryAuth", "auth_error", "parse_challenge", "parse_challenges"]
 
 #: Lifetime of a token whose answer has no ``expires_in`` (the token specification's default).
 DEFAULT_TOKEN_LIFETIME = 60.0
-
-
-# -- WWW-Authenticate -------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Challenge:
-    """One challenge of a ``WWW-Authenticate`` header: its scheme and its parameters.
-
-    Parameter names are lower case; ``scheme`` is kept as the server wrote it (compare it
-    with `is_basic` / `is_bearer`, which ignore case).
-    """
-
-    scheme: str
-    params: dict[str, str] = field(default_factory=dict, hash=False)
-
-    @property
-    def is_basic(self) -> bool:
-        return self.scheme.lower() == "basic"
-
-    @property
-    def is_bearer(self) -> bool:
-        return self.scheme.lower() == "bearer"
-
-    @property
-    def realm(self) -> str | None:
-        """For Bearer, the URL of the token service; for Basic, a name shown to people."""
-        return self.params.get("realm")
-
-    @property
-    def service(self) -> str | None:
-        return self.params.get("service")
-
-    @property
-    def scope(self) -> str | None:
-        """The scope parameter as written: scopes separated by spaces."""
-        return self.params.get("scope")
-
-    @property
-    def scopes(self) -> tuple[str, ...]:
-        """Each scope (``repository:equipe/app:pull,push``, ``registry:catalog:*``…)."""
-        return tuple((self.scope or "").split())
-
-    @property
-    def error(self) -> str | None:
-        """``invalid_token``, ``insufficient_scope``… when the server says why."""
-        return self.params.get("error")
-
-
-_TCHAR = r"[!#$%&'*+\-.^_`|~0-9A-Za-z]"
-_TOKEN = re.compile(rf"{_TCHAR}+")
-_TOKEN68 = re.compile(r"[A-Za-z0-9\-._~+/]+=*(?=\s*(?:,|$))")
-_UNQUOTED = re.compile(r"[^,\s]*")
-
-
-def _skip_spaces(header: str, index: int) -> int:
-    while index < len(header) and header[index] in " \t":
-        index += 1
-    return index
-
-
-def _quoted(header: str, start: int) -> tuple[str, int]:
-    """The quoted string that opens at ``header[start]`` (a ``"``), unescaped; and its end."""
-    chars: list[str] = []
-    index = start + 1
-    while index < len(header):
-        char = header[index]
-        if char == "\\" and index + 1 < len(header):
-            chars.append(header[index + 1])
-            index += 2
-        elif char == '"':
-            return "".join(chars), index + 1
-        else:
-            chars.append(char)
-            index += 1
-    raise ValueError(f"WWW-Authenticate : guillemet non fermé (ouvert en position {start})")
-
-
-def parse_challenges(header: str) -> list[Challenge]:
-    """Every challenge of a ``WWW-Authenticate`` header, in order (RFC 7235 grammar).
-
-    Quoted values may hold commas, spaces and ``\\"``; unquoted values are read up to the next
-    comma. A ``token68`` after a scheme (``Negotiate abc==``) is skipped. Raise `ValueError`
-    on a header that cannot be read.
-    """
-    challenges: list[Challenge] = []
-    current: Challenge | None = None
-    index, end = 0, len(header)
-    while True:
-        while index < end and header[index] in " \t,":
-            index += 1
-        if index >= end:
-            break
-        name = _TOKEN.match(header, index)
-        if name is None:
-            raise ValueError(
-                f"WWW-Authenticate : caractère inattendu {header[index]!r} en position {index}"
-            )
-        after = _skip_spaces(header, name.end())
-        if current is not None and after < end and header[after] == "=":
-            index = _skip_spaces(header, after + 1)
-            if index < end and header[index] == '"':
-                value, index = _quoted(header, index)
-            else:
-                unquoted = _UNQUOTED.match(header, index)
-                assert unquoted is not None
-                value, index = unquoted.group(), unquoted.end()
-            current.params.setdefault(name.group().lower(), value)
-            continue
-        current = Challenge(name.group(), {})
-        challenges.append(current)
-        index = after
-        token68 = _TOKEN68.match(header, index) if index > name.end() else None
-        if token68 is not None:
-            index = token68.end()
-    if not challenges:
-        raise ValueError("WWW-Authenticate : en-tête vide")
-    return challenges
-
-
-def parse_challenge(header: str) -> Challenge:
-    """The first challenge of a ``WWW-Authenticate`` header (see `parse_challenges`).
-
-    ```python
-    >>> parse_challenge('Bearer realm="http://t/token",scope="repository:a/b:pull,push"').scopes
-    ('repository:a/b:pull,push',)
-    ```
-    """
-    return parse_challenges(header)[0]
-
-
-def _pick(headers: Iterable[str]) -> Challenge | None:
-    """The challenge to answer: the first Bearer one, else the first Basic one."""
-    found: list[Challenge] = []
-    for header in headers:
-        try:
-            found.extend(parse_challenges(header))
-        except ValueError:
-            continue
-    bearer = (challenge for challenge in found if challenge.is_bearer)
-    basic = (challenge for challenge in found if challenge.is_basic)
-    return next(bearer, None) or next(basic, None)
 
 
 # -- what a request needs ---------------------------------------------------------------------
@@ -224,21 +89,8 @@ def _request_key(request: httpx.Request) -> _RequestKey:
     return (_origin(request.url), resource, access)
 
 
-def _normal_scope(scope: str) -> str:
-    """``repository:a/b:push,pull`` → ``repository:a/b:pull,push``.
-
-    Distribution writes the actions of a scope in no fixed order (they come from a Go map):
-    the same need must give the same cache key.
-    """
-    resource, colon, actions = scope.rpartition(":")
-    if not colon:
-        return scope
-    return f"{resource}:{','.join(sorted(set(actions.split(','))))}"
-
-
 def _token_key(challenge: Challenge) -> _TokenKey:
-    scopes = tuple(sorted({_normal_scope(scope) for scope in challenge.scopes}))
-    return (challenge.realm or "", challenge.service or "", scopes)
+    return (challenge.realm or "", challenge.service or "", normal_scopes(challenge))
 
 
 @dataclass(frozen=True)
@@ -258,10 +110,6 @@ _Attempt = str | _TokenKey | None
 
 def _basic_header(username: str, password: str) -> str:
     return "Basic " + b64encode(f"{username}:{password}".encode()).decode("ascii")
-
-
-def _registry_name(url: httpx.URL) -> str:
-    return f"{url.host}:{url.port}" if url.port else url.host
 
 
 # -- the flow ---------------------------------------------------------------------------------
@@ -325,7 +173,7 @@ class RegistryAuth(httpx.Auth):
         response = yield request
         if response.status_code != 401:
             return
-        challenge = _pick(response.headers.get_list("www-authenticate"))
+        challenge = pick_challenge(response.headers.get_list("www-authenticate"))
         if challenge is None:
             return
         self._remember(key, challenge)
@@ -431,33 +279,8 @@ class RegistryAuth(httpx.Auth):
         self, request: httpx.Request, realm: str, response: httpx.Response
     ) -> tuple[str, float]:
         """The token and its lifetime (seconds) from the token service's answer, or raise."""
-        registry = _registry_name(request.url)
-        login = f"docker login {registry}"
-        if response.status_code == 401:
-            if self.has_credentials:
-                raise UnauthorizedError(
-                    f"Identifiants refusés par le service de jetons {realm} "
-                    f"(utilisateur « {self.username} »).",
-                    f"vérifiez le nom d'utilisateur et le mot de passe ({login} les "
-                    "redemande à docker) ; puis recommencez.",
-                    status=401,
-                    code="UNAUTHORIZED",
-                )
-            raise UnauthorizedError(
-                f"Le service de jetons {realm} refuse les accès anonymes.",
-                "donnez un utilisateur et son mot de passe : RegistryAuth(utilisateur, "
-                f"mot_de_passe) ; avec docker : {login}.",
-                status=401,
-                code="UNAUTHORIZED",
-            )
-        if response.status_code == 403:
-            raise DeniedError(
-                f"Le service de jetons {realm} refuse de donner un jeton"
-                + (f" à « {self.username} »." if self.username is not None else "."),
-                "ce compte n'a pas accès à ce registry ; demandez l'accès à son administrateur.",
-                status=403,
-                code="DENIED",
-            )
+        if response.status_code in (401, 403):
+            raise self._token_refused(request, realm, response)
         try:
             data = response.json() if response.is_success else None
         except ValueError:
@@ -479,6 +302,31 @@ class RegistryAuth(httpx.Auth):
         lifetime = _lifetime(data)
         return token, lifetime
 
+    def _token_refused(
+        self, request: httpx.Request, realm: str, response: httpx.Response
+    ) -> UnauthorizedError | DeniedError:
+        """The token service's ``401``/``403``, read like a registry's (`auth_refusal`)."""
+        refusal = auth_refusal(response)
+        login = f"docker login {registry_address(request.url)}"
+        if refusal.kind is DeniedError:
+            return refusal.error(
+                f"Le service de jetons {realm} refuse de donner un jeton"
+                + (f" à « {self.username} »." if self.username is not None else "."),
+                "ce compte n'a pas accès à ce registry ; demandez l'accès à son administrateur.",
+            )
+        if refusal.credentials_sent:
+            return refusal.error(
+                f"Identifiants refusés par le service de jetons {realm} "
+                f"(utilisateur « {self.username} »).",
+                f"vérifiez le nom d'utilisateur et le mot de passe ({login} les "
+                "redemande à docker) ; puis recommencez.",
+            )
+        return refusal.error(
+            f"Le service de jetons {realm} refuse les accès anonymes.",
+            "donnez un utilisateur et son mot de passe : RegistryAuth(utilisateur, "
+            f"mot_de_passe) ; avec docker : {login}.",
+        )
+
     def _raise_if_token_service_down(
         self, request: httpx.Request, outgoing: httpx.Request, failure: BaseException | None
     ) -> None:
@@ -495,7 +343,7 @@ class RegistryAuth(httpx.Auth):
         )
         raise RegistryDownError(
             f"Le service de jetons {realm} ne répond pas ({reason} : {failure}). Le registry "
-            f"{_registry_name(request.url)} l'exige pour donner accès.",
+            f"{registry_address(request.url)} l'exige pour donner accès.",
             "démarrez le service de jetons, ou vérifiez l'adresse (realm) dans la configuration "
             "« auth: token » du registry.",
         ) from failure
@@ -568,58 +416,3 @@ def _lifetime(data: dict[str, Any]) -> float:
     if isinstance(value, int | float) and not isinstance(value, bool) and value > 0:
         return float(value)
     return DEFAULT_TOKEN_LIFETIME
-
-
-# -- a final 401/403 in French ----------------------------------------------------------------
-
-
-def _api_error(response: httpx.Response) -> tuple[str, str]:
-    """The ``code`` and ``message`` of the first error of a registry's JSON body, if any."""
-    try:
-        errors = response.json().get("errors") or []
-        first = errors[0]
-        return str(first.get("code", "")), str(first.get("message", ""))
-    except (httpx.ResponseNotRead, ValueError, AttributeError, IndexError, TypeError):
-        return "", ""
-
-
-def auth_error(response: httpx.Response) -> UnauthorizedError | DeniedError:
-    """The French error for a registry's final ``401``/``403`` (after `RegistryAuth` tried).
-
-    - ``403``, or ``401`` with ``error="insufficient_scope"`` → `DeniedError` (the token was
-      valid, the account lacks the right);
-    - any other ``401`` → `UnauthorizedError` (credentials missing or refused).
-    """
-    registry = _registry_name(response.request.url)
-    code, detail = _api_error(response)
-    challenge = _pick(response.headers.get_list("www-authenticate"))
-    status = response.status_code
-    if status == 403 or (challenge is not None and challenge.error == "insufficient_scope"):
-        scopes = " ".join(_token_key(challenge)[2]) if challenge is not None else ""
-        wanted = f" (droits demandés : {scopes})" if scopes else ""
-        return DeniedError(
-            f"Accès refusé par le registry {registry} : ce compte n'a pas le droit de faire "
-            f"{response.request.method} {response.request.url.path}{wanted}.",
-            "connectez-vous avec un compte qui a ce droit (docker login "
-            f"{registry}), ou demandez-le à l'administrateur du registry.",
-            status=status,
-            code=code or ("DENIED" if status == 403 else "UNAUTHORIZED"),
-            detail=detail,
-        )
-    if "authorization" in response.request.headers:
-        return UnauthorizedError(
-            f"Le registry {registry} refuse ces identifiants.",
-            "vérifiez le nom d'utilisateur et le mot de passe ; avec docker : "
-            f"docker login {registry}.",
-            status=status,
-            code=code or "UNAUTHORIZED",
-            detail=detail,
-        )
-    return UnauthorizedError(
-        f"Le registry {registry} demande une connexion.",
-        "donnez un utilisateur et son mot de passe : RegistryAuth(utilisateur, mot_de_passe) ; "
-        f"avec docker : docker login {registry}.",
-        status=status,
-        code=code or "UNAUTHORIZED",
-        detail=detail,
-    )

@@ -46,7 +46,9 @@ __all__ = [
     "LayerInfo",
     "Platform",
     "Repository",
+    "format_reference",
     "format_size",
+    "is_digest",
     "media_type_label",
     "parse_manifest",
     "sha256_digest",
@@ -98,6 +100,16 @@ def media_type_label(media_type: str) -> str:
 def sha256_digest(data: bytes) -> str:
     """``sha256:<hex>`` of ``data``: the digest a registry names content by."""
     return f"sha256:{hashlib.sha256(data).hexdigest()}"
+
+
+def is_digest(reference: str) -> bool:
+    """Is this reference a digest (``sha256:…``) rather than a tag (a tag has no ``:``)?"""
+    return ":" in reference
+
+
+def format_reference(repository: str, reference: str) -> str:
+    """``repo:tag`` or ``repo@sha256:…``, as a person writes it."""
+    return f"{repository}@{reference}" if is_digest(reference) else f"{repository}:{reference}"
 
 
 def short_digest(digest: str, length: int = 12) -> str:
@@ -229,8 +241,46 @@ def _summary_table(rows: Sequence[tuple[str, str]], caption: str) -> str:
     return html_table(("propriété", "valeur"), [list(row) for row in rows], caption=caption)
 
 
+class _Document:
+    """What a manifest and an index share: their exact bytes (``raw``), hence their digest and
+    size; shown as a summary table above the table of their entries (layers, or images)."""
+
+    media_type: str
+    raw: bytes
+
+    @property
+    def digest(self) -> str:
+        """The document's digest: the sha256 of its exact bytes."""
+        return sha256_digest(self.raw)
+
+    @property
+    def size(self) -> int:
+        """The size of the document itself."""
+        return len(self.raw)
+
+    @property
+    def descriptor(self) -> Descriptor:
+        return Descriptor(self.media_type, self.digest, self.size)
+
+    def summary(self) -> list[tuple[str, str]]:
+        raise NotImplementedError
+
+    def _entries(self) -> tuple[tuple[str, ...], list[list[str]], str, str]:
+        """The entries' headers and rows, their caption, and the summary's caption."""
+        raise NotImplementedError
+
+    def __str__(self) -> str:
+        headers, rows, _, _ = self._entries()
+        head = text_table(("propriété", "valeur"), [list(row) for row in self.summary()])
+        return f"{head}\n\n{text_table(headers, rows)}"
+
+    def _repr_html_(self) -> str:
+        headers, rows, caption, title = self._entries()
+        return _summary_table(self.summary(), title) + html_table(headers, rows, caption=caption)
+
+
 @dataclass(frozen=True)
-class ImageManifest:
+class ImageManifest(_Document):
     """One image for one platform: a config blob and an ordered list of layer blobs."""
 
     media_type: str
@@ -240,23 +290,9 @@ class ImageManifest:
     annotations: Mapping[str, str] = field(default_factory=dict, hash=False)
 
     @property
-    def digest(self) -> str:
-        """The manifest's digest: the sha256 of its exact bytes."""
-        return sha256_digest(self.raw)
-
-    @property
-    def size(self) -> int:
-        """The size of the manifest document itself."""
-        return len(self.raw)
-
-    @property
     def total_size(self) -> int:
         """What a pull moves at most: config + every layer (compressed) + the manifest."""
         return self.size + self.config.size + sum(layer.size for layer in self.layers)
-
-    @property
-    def descriptor(self) -> Descriptor:
-        return Descriptor(self.media_type, self.digest, self.size)
 
     @property
     def blobs(self) -> tuple[Descriptor, ...]:
@@ -285,38 +321,19 @@ class ImageManifest:
             f"{len(self.layers)} couche(s), {format_size(self.total_size)}>"
         )
 
-    def __str__(self) -> str:
-        head = text_table(("propriété", "valeur"), [list(row) for row in self.summary()])
-        layers = text_table(("n°", "type de média", "empreinte", "taille"), self.layer_rows())
-        return f"{head}\n\n{layers}"
-
-    def _repr_html_(self) -> str:
-        layers = html_table(
-            ("n°", "type de média", "empreinte", "taille"), self.layer_rows(), caption="Couches"
-        )
-        return _summary_table(self.summary(), "Manifeste d'image") + layers
+    def _entries(self) -> tuple[tuple[str, ...], list[list[str]], str, str]:
+        headers = ("n°", "type de média", "empreinte", "taille")
+        return headers, self.layer_rows(), "Couches", "Manifeste d'image"
 
 
 @dataclass(frozen=True)
-class ImageIndex:
+class ImageIndex(_Document):
     """Several images under one name: one manifest per platform (manifest list, OCI index)."""
 
     media_type: str
     manifests: tuple[Descriptor, ...]
     raw: bytes = field(repr=False)
     annotations: Mapping[str, str] = field(default_factory=dict, hash=False)
-
-    @property
-    def digest(self) -> str:
-        return sha256_digest(self.raw)
-
-    @property
-    def size(self) -> int:
-        return len(self.raw)
-
-    @property
-    def descriptor(self) -> Descriptor:
-        return Descriptor(self.media_type, self.digest, self.size)
 
     @property
     def platforms(self) -> list[Platform]:
@@ -357,16 +374,9 @@ class ImageIndex:
             f"{len(self.manifests)} image(s) : {platforms}>"
         )
 
-    def __str__(self) -> str:
-        head = text_table(("propriété", "valeur"), [list(row) for row in self.summary()])
-        rows = text_table(("plateforme", "type de média", "empreinte", "taille"), self.rows())
-        return f"{head}\n\n{rows}"
-
-    def _repr_html_(self) -> str:
-        rows = html_table(
-            ("plateforme", "type de média", "empreinte", "taille"), self.rows(), caption="Images"
-        )
-        return _summary_table(self.summary(), "Index (une image par plateforme)") + rows
+    def _entries(self) -> tuple[tuple[str, ...], list[list[str]], str, str]:
+        headers = ("plateforme", "type de média", "empreinte", "taille")
+        return headers, self.rows(), "Images", "Index (une image par plateforme)"
 
 
 def parse_manifest(raw: bytes, media_type: str | None = None) -> ImageManifest | ImageIndex:

@@ -29,6 +29,7 @@ from registry_auth_helpers import (
 from registry_lab.auth import Challenge, RegistryAuth, auth_error, parse_challenge, parse_challenges
 from registry_lab.errors import DeniedError, RegistryDownError, UnauthorizedError
 from registry_lab.ports import free_port
+from registry_lab.registry import RegistryClient
 
 # -- parse_challenge (pure) -------------------------------------------------------------------
 
@@ -284,6 +285,39 @@ def test_lecteur_pulls_but_a_push_ends_on_insufficient_scope(
     error = auth_error(push)
     assert isinstance(error, DeniedError)
     assert "Accès refusé" in error.message and "repository:equipe/lu:pull,push" in error.message
+
+
+@pytest.mark.integration
+def test_registry_client_raises_what_auth_error_says(
+    token_registry: RegistryProcess, basic_registry: RegistryProcess, tokens: TokenService
+) -> None:
+    """`RegistryClient` reads a final 401/403 with the same mapping as `auth_error`."""
+    dev = ("dev", USERS["dev"].password)
+    with RegistryClient(token_registry.url, auth=dev, timeout=5) as client:
+        digest = client.upload_blob("equipe/client", b"lu par le client\n")
+    reader = ("lecteur", USERS["lecteur"].password)
+    with RegistryClient(token_registry.url, auth=reader, timeout=5) as client:
+        assert client.blob("equipe/client", digest) == b"lu par le client\n"
+        with pytest.raises(DeniedError) as denied:  # 401 insufficient_scope: a right missing
+            client.upload_blob("equipe/client", b"pas pour le lecteur\n")
+    assert denied.value.message.startswith("Impossible de pousser le blob")
+    assert "Accès refusé" in denied.value.message
+    assert "repository:equipe/client:pull,push" in denied.value.message
+    assert denied.value.status == 401 and denied.value.code == "UNAUTHORIZED"
+    with (
+        RegistryClient(token_registry.url, timeout=5) as anonymous,
+        pytest.raises(UnauthorizedError) as asked,
+    ):
+        list(anonymous.tags("equipe/client"))
+    assert "demande une connexion" in asked.value.message and "docker login" in asked.value.hint
+    wrong = (BASIC_USER, WRONG_PASSWORD)
+    with (
+        RegistryClient(basic_registry.url, auth=wrong, timeout=5) as client,
+        pytest.raises(UnauthorizedError) as refused,
+    ):
+        list(client.repositories())
+    assert "refuse ces identifiants" in refused.value.message
+    assert WRONG_PASSWORD not in f"{refused.value} {refused.value!r}"
 
 
 @pytest.mark.integration
