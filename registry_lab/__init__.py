@@ -8,7 +8,10 @@ lab = Lab.up()
 
 from __future__ import annotations
 
+from .auth import RegistryAuth
+from .capabilities import Capabilities
 from .commands import CommandOutput
+from .copying import CopyReport
 from .doctor import Check, DoctorReport, diagnose
 from .errors import (
     BlobUnknownError,
@@ -38,10 +41,14 @@ from .errors import (
     UnauthorizedError,
     UnsupportedError,
 )
+from .exchanges import Transcript
 from .hosts import DockerHost
 from .images import BASE_IMAGE
 from .lab import Lab
+from .manifests import Descriptor, ImageConfig, ImageIndex, ImageManifest, Platform
 from .notebook import install_error_display
+from .reference import Reference, parse_reference
+from .registry import RegistryClient
 from .services import RegistryService
 from .status import ComponentStatus, LabStatus
 
@@ -52,19 +59,25 @@ install_error_display()
 __all__ = [
     "BASE_IMAGE",
     "BlobUnknownError",
+    "Capabilities",
     "Check",
     "CommandOutput",
     "ComponentStatus",
+    "CopyReport",
     "DaemonDownError",
     "DaemonError",
     "DaemonStartError",
     "DeniedError",
+    "Descriptor",
     "DigestInvalidError",
     "DigestMismatchError",
     "DockerCommandError",
     "DockerHost",
     "DoctorReport",
     "ImageBuildError",
+    "ImageConfig",
+    "ImageIndex",
+    "ImageManifest",
     "InvalidReferenceError",
     "Lab",
     "LabError",
@@ -74,8 +87,12 @@ __all__ = [
     "MissingBinaryError",
     "NameUnknownError",
     "NotRootError",
+    "Platform",
     "PortBusyError",
+    "Reference",
     "RegistryAPIError",
+    "RegistryAuth",
+    "RegistryClient",
     "RegistryDownError",
     "RegistryError",
     "RegistryLabError",
@@ -83,9 +100,11 @@ __all__ = [
     "RegistryStartError",
     "StateDirError",
     "TooManyRequestsError",
+    "Transcript",
     "UnauthorizedError",
     "UnsupportedError",
     "__version__",
     "diagnose",
     "install_error_display",
+    "parse_reference",
 ]
