@@ -465,3 +465,189 @@ def _steps_03(lab: Lab, empreinte: str | None) -> list[Step]:
             )
         )
     return steps
+
+
+# -- notebooks 01 and 02: a container's own layer; a build step that wastes nothing -------------
+__all__ += [
+    "EXERCISE_01_CONTAINER",
+    "EXERCISE_01_IMAGE",
+    "EXERCISE_02_IMAGE",
+    "check_01",
+    "check_02",
+]
+
+#: Notebook 01's exercise: the container to create, and the image it starts from.
+EXERCISE_01_CONTAINER = "exercice-01"
+EXERCISE_01_IMAGE = "cours/bonjour:1.0"
+_NOTES = "/srv/bonjour/notes.txt"
+_README = "/srv/bonjour/LISEZMOI.txt"
+
+#: Notebook 02's exercise: the image to build, without wasted space.
+EXERCISE_02_IMAGE = "exercices/sans-gaspillage:1.0"
+_MIB = 1024 * 1024
+
+
+def check_01(lab: Lab) -> Verdict:
+    """Notebook 01: container ``exercice-01`` of ``cours/bonjour:1.0`` on hôte A, its own layer.
+
+    Checked on the real lab: the container exists and comes from that image; ``docker diff``
+    shows ``/srv/bonjour/notes.txt`` added and ``/srv/bonjour/LISEZMOI.txt`` deleted; and the
+    image itself still holds ``LISEZMOI.txt`` (the deletion lives in the container's layer).
+    """
+    exercise = "Exercice 01"
+    try:
+        steps = _lab_steps(lab)
+        if not steps:
+            steps = _steps_01(lab)
+    except RegistryLabError as exc:
+        steps = [Step(False, f"Le labo a répondu par une erreur : {exc.message}", exc.hint)]
+    return Verdict.from_steps(exercise, steps)
+
+
+def _steps_01(lab: Lab) -> list[Step]:
+    import docker.errors
+
+    from .layers import container_layer, image_files
+    from .manifests import format_size
+
+    name, image = EXERCISE_01_CONTAINER, EXERCISE_01_IMAGE
+    run_hint = (
+        f"docker run --name {name} --network none {image} sh -c "
+        f'"echo … > {_NOTES} && rm {_README}" (après docker rm -f {name})'
+    )
+    client = lab.host_a.client
+    expected = _image(client, image)
+    if expected is None:
+        return [
+            Step(
+                False,
+                f"L'hôte A n'a pas l'image {image}.",
+                "exécutez la cellule du notebook qui la construit (build_example).",
+            )
+        ]
+    try:
+        container = client.containers.get(name)
+    except docker.errors.NotFound:
+        return [Step(False, f"L'hôte A n'a pas de conteneur nommé {name}.", run_hint)]
+    steps = [Step(True, f"Le conteneur {name} existe sur l'hôte A.")]
+    if container.attrs.get("Image") != expected.id:
+        steps.append(
+            Step(
+                False,
+                f"Le conteneur {name} n'a pas été créé à partir de {image}.",
+                f"docker rm -f {name}, puis {run_hint}",
+            )
+        )
+        return steps
+    steps.append(Step(True, f"Il a été créé à partir de l'image {image}."))
+    layer = container_layer(lab.host_a, name)
+    added = {change.path for change in layer.added}
+    removed = {change.path for change in layer.removed}
+    steps.append(
+        Step(
+            _NOTES in added,
+            f"Sa couche inscriptible contient le fichier ajouté {_NOTES} (docker diff : A)."
+            if _NOTES in added
+            else f"docker diff {name} ne montre pas {_NOTES} ajouté.",
+            f"le conteneur doit écrire ce fichier : {run_hint}",
+        )
+    )
+    steps.append(
+        Step(
+            _README in removed,
+            f"Sa couche inscriptible note la suppression de {_README} (docker diff : D)."
+            if _README in removed
+            else f"docker diff {name} ne montre pas {_README} supprimé.",
+            f"le conteneur doit supprimer ce fichier : {run_hint}",
+        )
+    )
+    in_image = any(
+        entry.path == _README
+        for layer_files in image_files(lab.host_a, image).layers
+        for entry in layer_files.entries
+    )
+    steps.append(
+        Step(
+            in_image,
+            f"L'image {image} contient toujours {_README} : la suppression n'existe que dans "
+            f"la couche du conteneur ({format_size(layer.size)})."
+            if in_image
+            else f"L'image {image} n'a plus {_README} : elle a été reconstruite ou remplacée.",
+            "reconstruisez-la : build_example(lab.host_a, 'bonjour', rebuild=True).",
+        )
+    )
+    return steps
+
+
+def check_02(lab: Lab) -> Verdict:
+    """Notebook 02: ``exercices/sans-gaspillage:1.0`` on hôte A, a 10 Mio file made and removed
+    in one ``RUN``: no wasted space, an image barely bigger than ``lab/busybox``.
+    """
+    exercise = "Exercice 02"
+    try:
+        steps = _lab_steps(lab)
+        if not steps:
+            steps = _steps_02(lab)
+    except RegistryLabError as exc:
+        steps = [Step(False, f"Le labo a répondu par une erreur : {exc.message}", exc.hint)]
+    return Verdict.from_steps(exercise, steps)
+
+
+def _steps_02(lab: Lab) -> list[Step]:
+    from .layers import image_files, image_layers
+    from .manifests import format_size
+
+    tag = EXERCISE_02_IMAGE
+    build_hint = (
+        f"construisez {tag} à partir de {_BASE} avec une seule instruction : RUN dd … && rm …"
+    )
+    if _image(lab.host_a.client, tag) is None:
+        return [Step(False, f"L'hôte A n'a pas d'image {tag}.", build_hint)]
+    steps = [Step(True, f"L'hôte A a l'image {tag}.")]
+    layers = image_layers(lab.host_a, tag)
+    base = image_layers(lab.host_a, BASE_IMAGE)
+    on_base = layers.diff_ids[: len(base.diff_ids)] == base.diff_ids
+    steps.append(
+        Step(
+            on_base,
+            f"Elle est construite sur {_BASE} (sa première couche est celle de {_BASE})."
+            if on_base
+            else f"Elle n'est pas construite sur {_BASE}.",
+            f"la première ligne du Dockerfile : FROM {_BASE}",
+        )
+    )
+    runs = [step for step in layers.steps if "dd " in step.created_by and "rm " in step.created_by]
+    steps.append(
+        Step(
+            bool(runs),
+            "Une même instruction RUN crée le gros fichier (dd) et le supprime (rm)."
+            if runs
+            else "Aucune instruction RUN ne fait à la fois dd et rm.",
+            "RUN dd if=/dev/urandom of=/gros-fichier.bin bs=1M count=10 && rm /gros-fichier.bin",
+        )
+    )
+    files = image_files(lab.host_a, tag)
+    wasted = files.efficiency.wasted
+    steps.append(
+        Step(
+            wasted == 0,
+            "Espace gaspillé : 0 o (aucun fichier écrit puis effacé par une couche suivante)."
+            if wasted == 0
+            else f"Espace gaspillé : {format_size(wasted)} — une couche efface ce qu'une autre "
+            "a écrit.",
+            "créez et supprimez le fichier dans le même RUN : une couche ne garde que le résultat.",
+        )
+    )
+    size = layers.size or 0
+    small = size < 10 * _MIB
+    steps.append(
+        Step(
+            small,
+            f"Taille de l'image : {format_size(size)}, presque celle de {_BASE} "
+            f"({format_size(base.size or 0)}) : les 10 Mio n'y sont pas restés."
+            if small
+            else f"Taille de l'image : {format_size(size)} : les 10 Mio y sont restés.",
+            build_hint,
+        )
+    )
+    return steps
