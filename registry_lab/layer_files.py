@@ -376,10 +376,15 @@ class Efficiency:
         return self.wasted / self.user_size if self.user_size else 0.0
 
     def lines(self) -> list[str]:
+        wasted = f"Espace gaspillé : {format_size(self.wasted)}"
+        if self.user_size:
+            wasted += (
+                f", soit {_percent(self.wasted_percent)} de la taille des couches au-dessus "
+                "de la première"
+            )
         return [
             f"Taille de l'image : {format_size(self.image_size)}",
-            f"Espace gaspillé : {format_size(self.wasted)} "
-            f"({_percent(self.wasted_percent)} des couches au-dessus de la première)",
+            wasted,
             f"Score d'efficacité : {_percent(self.score)}",
         ]
 
