@@ -41,10 +41,24 @@ from .errors import (
     UnauthorizedError,
     UnsupportedError,
 )
+from .examples import build_example
 from .exchanges import Transcript
+from .graph import LayerMove, image_stack, lab_layers, layer_dag, transfer
 from .hosts import DockerHost
 from .images import BASE_IMAGE
 from .lab import Lab
+from .layer_files import Efficiency, ImageFiles, LayerFiles
+from .layers import (
+    ContainerLayer,
+    ImageLayers,
+    LayerStep,
+    container_layer,
+    image_files,
+    image_layers,
+    layer_digests,
+    registry_files,
+    registry_layers,
+)
 from .manifests import Descriptor, ImageConfig, ImageIndex, ImageManifest, Platform
 from .notebook import install_error_display
 from .reference import Reference, parse_reference
@@ -63,6 +77,7 @@ __all__ = [
     "Check",
     "CommandOutput",
     "ComponentStatus",
+    "ContainerLayer",
     "CopyReport",
     "DaemonDownError",
     "DaemonError",
@@ -74,15 +89,21 @@ __all__ = [
     "DockerCommandError",
     "DockerHost",
     "DoctorReport",
+    "Efficiency",
     "ImageBuildError",
     "ImageConfig",
+    "ImageFiles",
     "ImageIndex",
+    "ImageLayers",
     "ImageManifest",
     "InvalidReferenceError",
     "Lab",
     "LabError",
     "LabNotRunningError",
     "LabStatus",
+    "LayerFiles",
+    "LayerMove",
+    "LayerStep",
     "ManifestUnknownError",
     "MissingBinaryError",
     "NameUnknownError",
@@ -104,7 +125,18 @@ __all__ = [
     "UnauthorizedError",
     "UnsupportedError",
     "__version__",
+    "build_example",
+    "container_layer",
     "diagnose",
+    "image_files",
+    "image_layers",
+    "image_stack",
     "install_error_display",
+    "lab_layers",
+    "layer_dag",
+    "layer_digests",
     "parse_reference",
+    "registry_files",
+    "registry_layers",
+    "transfer",
 ]

@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 from .errors import DaemonError, DigestMismatchError, RegistryError
 from .layer_files import ImageFiles, LayerTar, compare_layers, read_layer_tar
 from .manifests import HistoryEntry, ImageConfig, ImageManifest, format_size, short_digest
-from .streams import ChunkReader, GunzipReader, HashingReader, Readable, chunks_from_writer
+from .streams import ChunkReader, GunzipReader, HashingReader, Readable
 from .tables import html_table, text_table
 
 if TYPE_CHECKING:
@@ -441,11 +441,6 @@ def registry_layers(client: RegistryClient, repository: str, reference: str) -> 
     return ImageLayers(f"{repository}:{reference}", where, config.digest, tuple(steps))
 
 
-def _blob_chunks(client: RegistryClient, repository: str, digest: str) -> Iterator[bytes]:
-    """A blob of the registry, chunk by chunk, its digest checked by the client at the end."""
-    return chunks_from_writer(lambda write: client._stream_blob(repository, digest, write))
-
-
 @dataclass(frozen=True)
 class LayerDigests:
     """The two fingerprints of each layer of a pushed image, recomputed from the blobs.
@@ -514,7 +509,7 @@ class LayerDigests:
 def _verify_blob(
     client: RegistryClient, repository: str, digest: str, walk: Callable[[Readable], Any]
 ) -> tuple[str, str, int, Any]:
-    compressed = HashingReader(ChunkReader(_blob_chunks(client, repository, digest)))
+    compressed = HashingReader(ChunkReader(client.iter_blob(repository, digest)))
     head = compressed.read(2)
     source: Readable = ChunkReader(_rest(compressed, head))
     if head == _GZIP_MAGIC:

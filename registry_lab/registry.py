@@ -452,11 +452,16 @@ class RegistryClient:
             self._check(response, action)
             yield response, Hashed(response.iter_bytes(BLOB_CHUNK), digest)
 
-    def _stream_blob(self, repository: str, digest: str, write: Callable[[bytes], object]) -> int:
-        """Stream a blob into ``write``, hashing on the fly; raise on a digest mismatch."""
+    def iter_blob(self, repository: str, digest: str) -> Iterator[bytes]:
+        """A blob chunk by chunk, hashed on the fly; a digest mismatch raises at the end.
+
+        ```python
+        for chunk in client.iter_blob("cours/app", layer.digest):
+            ...
+        ```
+        """
         with self._open_blob(repository, digest) as (_, data):
-            for chunk in data:
-                write(chunk)
+            yield from data
         if data.digest != digest:
             raise mismatch(
                 f"Blob {short_digest(digest)} de « {repository} » altéré",
@@ -465,7 +470,11 @@ class RegistryClient:
                 "le registry sert des octets qui ne sont plus ceux qu'on lui a confiés (disque "
                 "abîmé ou modifié) : repoussez l'image, puis vérifiez le stockage du registry.",
             )
-        return data.size
+
+    def _stream_blob(self, repository: str, digest: str, write: Callable[[bytes], object]) -> None:
+        """Stream a blob into ``write``, hashing on the fly; raise on a digest mismatch."""
+        for chunk in self.iter_blob(repository, digest):
+            write(chunk)
 
     def blob(self, repository: str, digest: str) -> bytes:
         """A blob's bytes, verified against ``digest`` (for small blobs: configs, tests).

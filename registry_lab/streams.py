@@ -13,13 +13,11 @@ tar = tarfile.open(fileobj=HashingReader(GunzipReader(compressed)), mode="r|")
 from __future__ import annotations
 
 import hashlib
-import queue
-import threading
 import zlib
-from collections.abc import Callable, Iterable, Iterator
-from typing import Any, Protocol
+from collections.abc import Iterable, Iterator
+from typing import Protocol
 
-__all__ = ["ChunkReader", "GunzipReader", "HashingReader", "Readable", "chunks_from_writer"]
+__all__ = ["ChunkReader", "GunzipReader", "HashingReader", "Readable"]
 
 
 class Readable(Protocol):
@@ -115,52 +113,3 @@ class GunzipReader(ChunkReader):
 
     def __init__(self, source: Readable, block: int = 1 << 16) -> None:
         super().__init__(_inflate(source, block))
-
-
-class _Stop(Exception):
-    """Raised inside the writer thread when the reader gave up."""
-
-
-def chunks_from_writer(
-    produce: Callable[[Callable[[bytes], Any]], Any], depth: int = 8
-) -> Iterator[bytes]:
-    """Turn a "push" producer (``produce(write)``) into an iterator of chunks.
-
-    ``produce`` runs in a worker thread and calls ``write(chunk)`` for each chunk; its errors
-    are raised here, after the chunks it sent. Stopping early stops the producer too.
-    """
-    channel: queue.Queue[bytes | BaseException | None] = queue.Queue(maxsize=depth)
-    stop = threading.Event()
-
-    def write(chunk: bytes) -> None:
-        while not stop.is_set():
-            try:
-                channel.put(chunk, timeout=0.1)
-                return
-            except queue.Full:
-                continue
-        raise _Stop
-
-    def run() -> None:
-        try:
-            produce(write)
-        except _Stop:
-            return
-        except BaseException as exc:
-            channel.put(exc)
-            return
-        channel.put(None)
-
-    worker = threading.Thread(target=run, name="registry-lab-blob", daemon=True)
-    worker.start()
-    try:
-        while True:
-            item = channel.get()
-            if item is None:
-                return
-            if isinstance(item, BaseException):
-                raise item
-            yield item
-    finally:
-        stop.set()
-        worker.join(timeout=10)

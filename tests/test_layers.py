@@ -50,7 +50,7 @@ from registry_lab.layers import (
 )
 from registry_lab.manifests import HistoryEntry
 from registry_lab.ports import free_port
-from registry_lab.streams import ChunkReader, GunzipReader, HashingReader, chunks_from_writer
+from registry_lab.streams import ChunkReader, GunzipReader, HashingReader
 
 MIB = 1024 * 1024
 
@@ -125,33 +125,6 @@ def test_streams_gunzip_hash_and_chunks() -> None:
     assert plain.digest == "sha256:" + hashlib.sha256(data).hexdigest()
     assert compressed.digest == "sha256:" + hashlib.sha256(blob).hexdigest()
     assert ChunkReader([b"ab", b"", b"cde"]).read() == b"abcde"
-
-
-def test_chunks_from_writer_raises_the_producers_error_after_its_chunks() -> None:
-    def produce(write: Any) -> None:
-        write(b"un")
-        write(b"deux")
-        raise ValueError("rompu")
-
-    received = []
-    with pytest.raises(ValueError, match="rompu"):
-        for chunk in chunks_from_writer(produce):
-            received.append(chunk)
-    assert received == [b"un", b"deux"]
-
-
-def test_chunks_from_writer_stops_the_producer_when_the_reader_stops() -> None:
-    sent: list[int] = []
-
-    def produce(write: Any) -> None:
-        for number in range(10_000):
-            write(b"x")
-            sent.append(number)
-
-    stream = chunks_from_writer(produce, depth=2)
-    assert next(stream) == b"x"
-    stream.close()
-    assert len(sent) < 100
 
 
 # -- changes per layer ---------------------------------------------------------------------------
