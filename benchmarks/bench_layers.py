@@ -28,9 +28,9 @@ from pathlib import Path
 
 from registry_lab import Lab
 from registry_lab.examples import EXAMPLES, build_example
+from registry_lab.french import format_size
 from registry_lab.graph import layer_dag, render_svg
 from registry_lab.layers import ImageLayers, LayerStep, image_files
-from registry_lab.manifests import format_size
 from registry_lab.ports import free_port
 
 IMAGE = EXAMPLES["vingt-couches"].tag

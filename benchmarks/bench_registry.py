@@ -30,7 +30,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from registry_lab import Lab, RegistryService
-from registry_lab.manifests import ImageManifest, format_size
+from registry_lab.french import format_size
+from registry_lab.manifests import ImageManifest
 from registry_lab.ports import free_port
 from registry_lab.registry import RegistryClient
 

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from html import escape
 
 from .errors import RegistryAPIError, RegistryError
+from .french import format_number, format_size
 from .manifests import OCI_CONFIG, OCI_MANIFEST
 from .registry import RegistryClient
 from .tables import html_table, text_table
@@ -176,8 +177,8 @@ class _Probe:
         ).encode()
         half = len(config) // 2 + 1
         method = (
-            f"POST puis 2 PATCH (Content-Range) et PUT d'une configuration de {len(config)} o "
-            f"dans {self.repository}"
+            "POST puis 2 PATCH (Content-Range) et PUT d'une configuration de "
+            f"{format_size(len(config))} dans {self.repository}"
         )
         try:
             config_digest = self.client.upload_blob(self.repository, config, chunk_size=half)
@@ -263,7 +264,7 @@ class _Probe:
                 "catalog_page_limit",
                 label,
                 limit,
-                f"{limit:,}".replace(",", "\u202f") + f" (au-delà : {_why(exc)})",
+                f"{format_number(limit)} (au-delà : {_why(exc)})",
                 f"GET /v2/_catalog?n={LARGE_PAGE} refusé, puis dichotomie sur n",
             )
             return

@@ -25,12 +25,12 @@ from .api_errors import Action
 from .connection import same_server
 from .digests import mismatch
 from .errors import RegistryAPIError, RegistryError
+from .french import format_size, plural
 from .manifests import (
     Descriptor,
     ImageIndex,
     ImageManifest,
     format_reference,
-    format_size,
     media_type_label,
     short_digest,
 )
@@ -75,10 +75,6 @@ class BlobCopy:
         ]
 
 
-def _plural(count: int, word: str) -> str:
-    return f"{count} {word}{'s' if count > 1 else ''}"
-
-
 @dataclass(frozen=True)
 class CopyReport:
     """Every blob of a copy with what happened to it (« copié », « déjà présent », « monté »)."""
@@ -101,15 +97,15 @@ class CopyReport:
     @property
     def summary(self) -> str:
         actions = [
-            f"{self.count(action)} {action if self.count(action) == 1 else plural}"
-            for action, plural in _PLURALS.items()
+            f"{self.count(action)} {action if self.count(action) == 1 else plural_form}"
+            for action, plural_form in _PLURALS.items()
             if self.count(action)
         ]
         seconds = f"{self.seconds:.2f}".replace(".", ",")
         return (
-            f"{_plural(len(self.blobs), 'blob')} : {', '.join(actions) or 'aucun'} ; "
+            f"{plural(len(self.blobs), 'blob')} : {', '.join(actions) or 'aucun'} ; "
             f"{format_size(self.bytes_moved)} transférés en {seconds} s ; "
-            f"{_plural(len(self.manifests), 'manifeste')} "
+            f"{plural(len(self.manifests), 'manifeste')} "
             f"poussé{'s' if len(self.manifests) > 1 else ''}, empreinte "
             f"{short_digest(self.digest)} conservée."
         )

@@ -118,16 +118,9 @@ def build_example(host: DockerHost, name: str, *, rebuild: bool = False) -> str:
     An image already there is kept unless ``rebuild`` is true; the base image is built first
     when the host lacks it.
     """
-    import docker.errors
-
     example = _example(name)
     ensure_base_image(host)
-    if not rebuild:
-        try:
-            host.client.images.get(example.tag)
-        except docker.errors.ImageNotFound:
-            pass
-        else:
-            return example.tag
+    if not rebuild and host.find_image(example.tag) is not None:
+        return example.tag
     build_image(host, example.folder, example.tag, example.context_files())
     return example.tag

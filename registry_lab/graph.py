@@ -17,7 +17,8 @@ from typing import TYPE_CHECKING
 
 import graphviz
 
-from .manifests import format_size, short_digest
+from .french import format_size, plural
+from .manifests import short_digest
 from .status import ComponentStatus, LabStatus
 
 if TYPE_CHECKING:
@@ -118,10 +119,6 @@ def _size(size: int | None) -> str:
     return format_size(size) if size is not None else "taille inconnue"
 
 
-def _plural(count: int, word: str) -> str:
-    return f"{count} {word}{'s' if count > 1 else ''}"
-
-
 def _layer_label(step: LayerStep, *extra: str) -> str:
     lines = [f"couche {step.position} · {short_digest(step.diff_id)} · {_size(step.size)}"]
     lines.append(step.instruction)
@@ -155,11 +152,11 @@ def image_stack(image: ImageLayers, containers: Sequence[ContainerLayer] = ()) -
     empty = len(image.steps) - len(image.layers)
     graph = _new_graph(
         "pile",
-        f"{image.image} : {_plural(len(image.layers), 'couche')} en lecture seule, "
-        f"{_plural(len(containers), 'conteneur')}",
+        f"{image.image} : {plural(len(image.layers), 'couche')} en lecture seule, "
+        f"{plural(len(containers), 'conteneur')}",
         "BT",
     )
-    note = f"\n(+ {_plural(empty, 'étape')} sans couche : métadonnées)" if empty else ""
+    note = f"\n(+ {plural(empty, 'étape')} sans couche : métadonnées)" if empty else ""
     with graph.subgraph(name="cluster_image") as cluster:
         cluster.attr(
             label=f"image {image.image} — couches en lecture seule{note}",
@@ -180,9 +177,9 @@ def image_stack(image: ImageLayers, containers: Sequence[ContainerLayer] = ()) -
         changes = ", ".join(
             part
             for part in (
-                _plural(len(container.added), "ajout"),
-                _plural(len(container.changed), "modification"),
-                _plural(len(container.removed), "suppression"),
+                plural(len(container.added), "ajout"),
+                plural(len(container.changed), "modification"),
+                plural(len(container.removed), "suppression"),
             )
         )
         graph.node(
@@ -217,7 +214,7 @@ def layer_dag(images: Sequence[ImageLayers]) -> graphviz.Digraph:
     shared = sum(len(names) > 1 for names in users.values())
     graph = _new_graph(
         "couches",
-        f"{_plural(len(tops), 'image')}, {_plural(len(chains), 'couche')} distinctes "
+        f"{plural(len(tops), 'image')}, {plural(len(chains), 'couche')} distinctes "
         f"dont {shared} partagée{'s' if shared > 1 else ''}",
         "BT",
     )
@@ -287,7 +284,7 @@ def lab_layers(holdings: Mapping[str, Sequence[ImageLayers]]) -> graphviz.Digrap
             '<<TABLE BORDER="1" CELLBORDER="0" CELLSPACING="2" CELLPADDING="3" '
             f'BGCOLOR="{fill}" COLOR="#34495e">'
             f'<TR><TD COLSPAN="3"><B>{_html(place)}</B> — '
-            f"{_html(_plural(len(layers), 'couche'))}</TD></TR>"
+            f"{_html(plural(len(layers), 'couche'))}</TD></TR>"
             '<TR><TD ALIGN="LEFT"><I>diffID</I></TD><TD ALIGN="RIGHT"><I>taille</I></TD>'
             '<TD ALIGN="LEFT"><I>images</I></TD></TR>' + "".join(rows) + "</TABLE>>"
         )
@@ -357,7 +354,7 @@ def transfer(
     bytes_moved = (
         f" ({format_size(sum(s or 0 for s in sizes))})" if moved and None not in sizes else ""
     )
-    counts = [f"{_plural(len(moved), 'couche')} transférée{'s' if len(moved) > 1 else ''}"]
+    counts = [f"{plural(len(moved), 'couche')} transférée{'s' if len(moved) > 1 else ''}"]
     counts[0] += bytes_moved
     for status in ("present", "mounted"):
         count = sum(move.status == status for move in moves)

@@ -16,6 +16,7 @@ from .processes import (
     is_alive,
     log_tail,
     pids_mentioning,
+    process_state,
     read_pid,
     remove_file,
     spawn,
@@ -29,10 +30,6 @@ __all__ = ["DockerHost"]
 
 #: A local port nothing listens on: the proxy for every registry outside the lab.
 CLOSED_PROXY = "http://127.0.0.1:9"
-
-RUNNING = "en marche"
-STOPPED = "arrêté"
-CRASHED = "arrêté anormalement"
 
 
 class DockerHost:
@@ -123,9 +120,7 @@ class DockerHost:
     @property
     def state(self) -> str:
         """``en marche``, ``arrêté``, or ``arrêté anormalement`` (pid file left by a crash)."""
-        if self.pid is not None:
-            return RUNNING
-        return CRASHED if self.pidfile.exists() else STOPPED
+        return process_state(self.pid, self.pidfile)
 
     def ping(self, timeout: float = 1.0) -> bool:
         """True when dockerd answers ``GET /_ping`` on its socket."""
@@ -217,6 +212,15 @@ class DockerHost:
     def version(self) -> str:
         """The Docker Engine version of this host."""
         return str(self.client.version().get("Version", "?"))
+
+    def find_image(self, name: str) -> Any | None:
+        """The image ``name`` on this host (Docker SDK), or None when the host does not have it."""
+        import docker.errors
+
+        try:
+            return self.client.images.get(name)
+        except docker.errors.ImageNotFound:
+            return None
 
     def image_tags(self) -> list[str]:
         """Every ``repository:tag`` this host holds, sorted."""

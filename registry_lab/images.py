@@ -146,15 +146,13 @@ def busybox_applets(busybox: Path) -> dict[str, str]:
 
 def ensure_base_image(host: DockerHost) -> str:
     """Build ``lab/busybox`` on ``host`` unless it is already there; return its id."""
-    import docker.errors
-
-    try:
-        return str(host.client.images.get(BASE_IMAGE).id)
-    except docker.errors.ImageNotFound:
-        busybox = static_busybox()
-        return build_image(
-            host, "busybox", BASE_IMAGE, {"rootfs/bin/busybox": busybox}, busybox_applets(busybox)
-        )
+    found = host.find_image(BASE_IMAGE)
+    if found is not None:
+        return str(found.id)
+    busybox = static_busybox()
+    return build_image(
+        host, "busybox", BASE_IMAGE, {"rootfs/bin/busybox": busybox}, busybox_applets(busybox)
+    )
 
 
 def shared_libraries(program: Path) -> list[Path]:
@@ -171,12 +169,9 @@ def shared_libraries(program: Path) -> list[Path]:
 
 def ensure_registry_image(host: DockerHost) -> str:
     """Build ``lab/registry:2`` on ``host`` (FROM scratch: the Debian binary and its libraries)."""
-    import docker.errors
-
-    try:
-        return str(host.client.images.get(REGISTRY_IMAGE).id)
-    except docker.errors.ImageNotFound:
-        pass
+    found = host.find_image(REGISTRY_IMAGE)
+    if found is not None:
+        return str(found.id)
     program = Path(find_binary("docker-registry"))
     files = {"rootfs/bin/registry": program.resolve()}
     for library in shared_libraries(program):

@@ -109,13 +109,7 @@ class Lab:
         ensure_base_image(self.host_a)
 
     def _has_base_image(self) -> bool:
-        import docker.errors
-
-        try:
-            self.host_a.client.images.get(BASE_IMAGE)
-        except docker.errors.ImageNotFound:
-            return False
-        return True
+        return self.host_a.find_image(BASE_IMAGE) is not None
 
     def _check_port(self) -> None:
         port = self.registry.port

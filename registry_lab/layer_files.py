@@ -22,7 +22,8 @@ from dataclasses import dataclass, field
 from enum import Enum
 from html import escape
 
-from .manifests import format_size, short_digest
+from .french import format_size, plural
+from .manifests import short_digest
 from .streams import HashingReader, Readable
 from .tables import html_table, text_table
 
@@ -210,9 +211,9 @@ class LayerFiles:
     @property
     def summary(self) -> str:
         counts = [
-            _count(len(self.added), "ajout"),
-            _count(len(self.changed), "modification"),
-            _count(len(self.removed), "suppression"),
+            plural(len(self.added), "ajout"),
+            plural(len(self.changed), "modification"),
+            plural(len(self.removed), "suppression"),
         ]
         return ", ".join(counts)
 
@@ -237,10 +238,6 @@ class LayerFiles:
         rows, more = self._rows(SHOWN_CHANGES)
         table = html_table(_CHANGE_HEADERS, rows, caption=self._title())
         return table + (f"<p>… et {more} autre(s)</p>" if more else "")
-
-
-def _count(number: int, word: str) -> str:
-    return f"{number} {word}{'s' if number > 1 else ''}"
 
 
 # -- the stacked file system -----------------------------------------------------------------------

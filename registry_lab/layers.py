@@ -18,7 +18,6 @@ image_files(lab.host_a, "cours/couches:1.0")         # files per layer, wasted s
 
 from __future__ import annotations
 
-import hashlib
 import json
 import tarfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -28,8 +27,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .errors import DaemonError, DigestMismatchError, RegistryError
+from .french import format_size, plural
 from .layer_files import ImageFiles, LayerTar, compare_layers, read_layer_tar
-from .manifests import HistoryEntry, ImageConfig, ImageManifest, format_size, short_digest
+from .manifests import HistoryEntry, ImageConfig, ImageManifest, sha256_digest, short_digest
 from .streams import ChunkReader, GunzipReader, HashingReader, Readable
 from .tables import html_table, text_table
 
@@ -78,7 +78,7 @@ def chain_ids(diff_ids: Sequence[str]) -> list[str]:
     for diff_id in diff_ids:
         if chains:
             text = f"{chains[-1]} {diff_id}".encode()
-            diff_id = f"sha256:{hashlib.sha256(text).hexdigest()}"
+            diff_id = sha256_digest(text)
         chains.append(diff_id)
     return chains
 
@@ -186,8 +186,8 @@ class ImageLayers:
         count = len(self.layers)
         empty = len(self.steps) - count
         parts = [
-            f"{self.image} ({self.where}) : {_plural(len(self.steps), 'étape')}, "
-            f"{_plural(count, 'couche')}, {_plural(empty, 'étape')} sans couche"
+            f"{self.image} ({self.where}) : {plural(len(self.steps), 'étape')}, "
+            f"{plural(count, 'couche')}, {plural(empty, 'étape')} sans couche"
         ]
         if self.size is not None:
             parts.append(f"taille {format_size(self.size)}")
@@ -202,10 +202,6 @@ class ImageLayers:
 
     def _repr_html_(self) -> str:
         return html_table(self._headers(), self.rows(), caption=self.summary())
-
-
-def _plural(count: int, word: str) -> str:
-    return f"{count} {word}{'s' if count > 1 else ''}"
 
 
 def _size(size: int | None) -> str:
@@ -248,16 +244,14 @@ def _at(sizes: Sequence[int | None] | None, index: int) -> int | None:
 
 # -- the daemon side -------------------------------------------------------------------------------
 def _image(host: DockerHost, name: str) -> Any:
-    import docker.errors
-
-    try:
-        return host.client.images.get(name)
-    except docker.errors.ImageNotFound:
+    found = host.find_image(name)
+    if found is None:
         raise DaemonError(
             f"L'{host.label} n'a pas d'image « {name} ».",
             f"listez ses images : lab.{_attr(host)}.docker('images') ; construisez-la ou tirez-la "
             "d'abord (docker pull 127.0.0.1:PORT/…).",
-        ) from None
+        )
+    return found
 
 
 def _attr(host: DockerHost) -> str:
@@ -279,7 +273,7 @@ def _config_on_disk(host: DockerHost, image_id: str) -> bytes | None:
         raw = path.read_bytes()
     except OSError:
         return None
-    return raw if f"sha256:{hashlib.sha256(raw).hexdigest()}" == image_id else None
+    return raw if sha256_digest(raw) == image_id else None
 
 
 def _image_config(host: DockerHost, name: str, image_id: str) -> ImageConfig:

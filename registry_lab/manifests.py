@@ -15,11 +15,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from .errors import RegistryError
+from .french import format_size
 from .tables import html_table, text_table
 
 __all__ = [
@@ -47,7 +48,6 @@ __all__ = [
     "Platform",
     "Repository",
     "format_reference",
-    "format_size",
     "is_digest",
     "media_type_label",
     "parse_manifest",
@@ -116,29 +116,6 @@ def short_digest(digest: str, length: int = 12) -> str:
     """``sha256:0123456789ab``: enough to tell digests apart in a table."""
     algorithm, _, hexa = digest.partition(":")
     return f"{algorithm}:{hexa[:length]}" if hexa else digest[:length]
-
-
-def _french_number(value: float, decimals: int) -> str:
-    text = f"{value:,.{decimals}f}"
-    return text.replace(",", "\u202f").replace(".", ",")
-
-
-def format_size(size: int) -> str:
-    """A size in French units (powers of 1000, as Docker shows them): ``« 1,9 Mo »``.
-
-    ```python
-    format_size(512)        # '512 o'
-    format_size(1_900_000)  # '1,9 Mo'
-    ```
-    """
-    if size < 1000:
-        return f"{size} o"
-    value = float(size)
-    for unit in ("ko", "Mo", "Go", "To"):
-        value /= 1000
-        if value < 1000 or unit == "To":
-            break
-    return f"{_french_number(value, 1)} {unit}"
 
 
 def _json_object(raw: bytes, what: str) -> dict[str, Any]:
@@ -237,13 +214,35 @@ class Descriptor:
 
 
 # -- manifests and indexes -----------------------------------------------------------------------
-def _summary_table(rows: Sequence[tuple[str, str]], caption: str) -> str:
-    return html_table(("propriété", "valeur"), [list(row) for row in rows], caption=caption)
+_SUMMARY_HEADERS = ("propriété", "valeur")
 
 
-class _Document:
+class _SummaryAndEntries:
+    """Shown as a summary table (property, value) above the table of its entries: a manifest's
+    layers, an index's images, a config's history."""
+
+    def summary(self) -> list[tuple[str, str]]:
+        raise NotImplementedError
+
+    def _entries(self) -> tuple[tuple[str, ...], list[list[str]], str, str]:
+        """The entries' headers and rows, their caption, and the summary's caption."""
+        raise NotImplementedError
+
+    def __str__(self) -> str:
+        headers, rows, _, _ = self._entries()
+        head = text_table(_SUMMARY_HEADERS, [list(row) for row in self.summary()])
+        return f"{head}\n\n{text_table(headers, rows)}"
+
+    def _repr_html_(self) -> str:
+        headers, rows, caption, title = self._entries()
+        summary = [list(row) for row in self.summary()]
+        head = html_table(_SUMMARY_HEADERS, summary, caption=title)
+        return head + html_table(headers, rows, caption=caption)
+
+
+class _Document(_SummaryAndEntries):
     """What a manifest and an index share: their exact bytes (``raw``), hence their digest and
-    size; shown as a summary table above the table of their entries (layers, or images)."""
+    size."""
 
     media_type: str
     raw: bytes
@@ -261,22 +260,6 @@ class _Document:
     @property
     def descriptor(self) -> Descriptor:
         return Descriptor(self.media_type, self.digest, self.size)
-
-    def summary(self) -> list[tuple[str, str]]:
-        raise NotImplementedError
-
-    def _entries(self) -> tuple[tuple[str, ...], list[list[str]], str, str]:
-        """The entries' headers and rows, their caption, and the summary's caption."""
-        raise NotImplementedError
-
-    def __str__(self) -> str:
-        headers, rows, _, _ = self._entries()
-        head = text_table(("propriété", "valeur"), [list(row) for row in self.summary()])
-        return f"{head}\n\n{text_table(headers, rows)}"
-
-    def _repr_html_(self) -> str:
-        headers, rows, caption, title = self._entries()
-        return _summary_table(self.summary(), title) + html_table(headers, rows, caption=caption)
 
 
 @dataclass(frozen=True)
@@ -461,7 +444,7 @@ class LayerInfo:
 
 
 @dataclass(frozen=True)
-class ImageConfig:
+class ImageConfig(_SummaryAndEntries):
     """The image config blob: platform, run settings, diffIDs and history."""
 
     raw: bytes = field(repr=False)
@@ -552,16 +535,9 @@ class ImageConfig:
             f"{len(self.diff_ids)} couche(s), {len(self.history)} ligne(s) d'historique>"
         )
 
-    def __str__(self) -> str:
-        head = text_table(("propriété", "valeur"), [list(row) for row in self.summary()])
-        history = text_table(("n°", "instruction", "couche (diff_id)"), self.history_rows())
-        return f"{head}\n\n{history}"
-
-    def _repr_html_(self) -> str:
-        history = html_table(
-            ("n°", "instruction", "couche (diff_id)"), self.history_rows(), caption="Historique"
-        )
-        return _summary_table(self.summary(), "Configuration de l'image") + history
+    def _entries(self) -> tuple[tuple[str, ...], list[list[str]], str, str]:
+        headers = ("n°", "instruction", "couche (diff_id)")
+        return headers, self.history_rows(), "Historique", "Configuration de l'image"
 
 
 # -- a repository: its tags and what each points to ----------------------------------------------

@@ -24,11 +24,17 @@ __all__ = [
     "is_alive",
     "log_tail",
     "pids_mentioning",
+    "process_state",
     "read_pid",
     "remove_file",
     "spawn",
     "stop_pid",
 ]
+
+#: The states of a process the lab starts, as ``status`` shows them.
+RUNNING = "en marche"
+STOPPED = "arrêté"
+CRASHED = "arrêté anormalement"
 
 #: Which Debian package installs each program the lab needs.
 BINARY_PACKAGES: dict[str, str] = {
@@ -90,6 +96,14 @@ def read_pid(pidfile: Path) -> int | None:
     except (FileNotFoundError, NotADirectoryError, PermissionError):
         return None
     return int(text) if text.isdigit() else None
+
+
+def process_state(pid: int | None, pidfile: Path) -> str:
+    """``en marche`` with a live ``pid``; else ``arrêté``, or ``arrêté anormalement`` when the
+    pid file outlived its process (a crash)."""
+    if pid is not None:
+        return RUNNING
+    return CRASHED if pidfile.exists() else STOPPED
 
 
 def _reap(pid: int) -> None:

@@ -46,6 +46,7 @@ import re
 from dataclasses import dataclass
 
 from .errors import InvalidReferenceError
+from .manifests import short_digest
 from .tables import html_table
 
 __all__ = ["Reference", "parse_reference"]
@@ -594,13 +595,10 @@ class Reference:
         return f"<Reference {self._text()}>"
 
     def _repr_html_(self) -> str:
-        digest = self.digest
-        if digest is not None:
-            algorithm, _, encoded = digest.partition(":")
-            digest = f"{algorithm}:{encoded[:12]}…"
+        digest = f"{short_digest(self.digest)}…" if self.digest else "—"
         return html_table(
             ["registre", "dépôt", "tag", "empreinte"],
-            [[self.registry, self.repository, self.tag or "—", digest or "—"]],
+            [[self.registry, self.repository, self.tag or "—", digest]],
             caption="Référence d'image",
         )
 

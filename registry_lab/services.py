@@ -10,9 +10,17 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .errors import NameUnknownError, RegistryDownError, RegistryStartError, describe_os_error
-from .hosts import CRASHED, RUNNING, STOPPED
 from .probe import http_status
-from .processes import find_binary, is_alive, log_tail, read_pid, remove_file, spawn, stop_pid
+from .processes import (
+    find_binary,
+    is_alive,
+    log_tail,
+    process_state,
+    read_pid,
+    remove_file,
+    spawn,
+    stop_pid,
+)
 
 if TYPE_CHECKING:
     from .registry import RegistryClient
@@ -102,9 +110,7 @@ class RegistryService:
 
     @property
     def state(self) -> str:
-        if self.pid is not None:
-            return RUNNING
-        return CRASHED if self.pidfile.exists() else STOPPED
+        return process_state(self.pid, self.pidfile)
 
     def ping(self, timeout: float = 1.0) -> bool:
         """True when ``GET /v2/`` answers 200."""

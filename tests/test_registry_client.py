@@ -37,6 +37,7 @@ from registry_lab.errors import (
     RegistryError,
     UnsupportedError,
 )
+from registry_lab.french import format_size
 from registry_lab.manifests import (
     DOCKER_CONFIG,
     DOCKER_LAYER,
@@ -49,7 +50,6 @@ from registry_lab.manifests import (
     ImageIndex,
     ImageManifest,
     Platform,
-    format_size,
     parse_manifest,
     sha256_digest,
 )

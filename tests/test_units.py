@@ -1,4 +1,5 @@
-"""Unit tests: no daemon, no registry. Tables, errors, ports, processes, the state folder."""
+"""Unit tests: no daemon, no registry. Tables, French numbers, errors, ports,
+processes, the state folder."""
 
 from __future__ import annotations
 
@@ -25,6 +26,7 @@ from registry_lab import (
     RegistryLabError,
     StateDirError,
 )
+from registry_lab.french import format_number, plural
 from registry_lab.ports import free_port, port_holder, port_is_free
 from registry_lab.processes import (
     find_binary,
@@ -83,6 +85,12 @@ def test_html_table_escapes_and_keeps_line_breaks() -> None:
     assert "&lt;a&gt;<br>b" in html
     assert "É &amp; co" in html
     assert "<a>" not in html
+
+
+def test_numbers_and_plurals_in_french() -> None:
+    assert format_number(10_000) == "10\u202f000"
+    assert format_number(1234.5, 1) == "1\u202f234,5"
+    assert [plural(n, "couche") for n in (0, 1, 2)] == ["0 couche", "1 couche", "2 couches"]
 
 
 def test_system_errors_are_described_in_french() -> None:

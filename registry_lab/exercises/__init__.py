@@ -1,0 +1,43 @@
+"""The checkers behind the notebooks' exercises: each one asks the real lab, never a mock.
+
+A checker returns a `Verdict`: ``ok`` and French lines that say, point by point, what is
+done (✔) and what is missing (✘), with the docker command that would fix it. One module per
+notebook (``ex00_first_push`` … ``ex03_pin_by_digest``); what they share is in ``verdict``.
+
+```python
+from registry_lab.exercises import check_00
+check_00(lab)    # a green ✔ or a red ✘ with what is missing, shown in the notebook
+```
+"""
+
+from __future__ import annotations
+
+from .ex00_first_push import EXERCISE_00_REPOSITORY, EXERCISE_00_TAG, check_00
+from .ex01_container_layer import EXERCISE_01_CONTAINER, EXERCISE_01_IMAGE, check_01
+from .ex02_no_wasted_space import EXERCISE_02_IMAGE, check_02
+from .ex03_pin_by_digest import (
+    EXERCISE_03_REPOSITORY,
+    EXERCISE_03_SOURCE_REPOSITORY,
+    EXERCISE_03_SOURCE_TAG,
+    EXERCISE_03_TAG,
+    check_03,
+)
+from .verdict import Step, Verdict
+
+__all__ = [
+    "EXERCISE_00_REPOSITORY",
+    "EXERCISE_00_TAG",
+    "EXERCISE_01_CONTAINER",
+    "EXERCISE_01_IMAGE",
+    "EXERCISE_02_IMAGE",
+    "EXERCISE_03_REPOSITORY",
+    "EXERCISE_03_SOURCE_REPOSITORY",
+    "EXERCISE_03_SOURCE_TAG",
+    "EXERCISE_03_TAG",
+    "Step",
+    "Verdict",
+    "check_00",
+    "check_01",
+    "check_02",
+    "check_03",
+]
