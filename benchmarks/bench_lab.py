@@ -22,6 +22,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from registry_lab import BASE_IMAGE, Lab
+from registry_lab.french import format_number
 from registry_lab.hosts import DockerHost
 from registry_lab.images import ensure_base_image
 from registry_lab.ports import free_port
@@ -92,21 +93,25 @@ def main() -> None:
     med = statistics.median
     ratio = med(cold) / med(bare)
     print(f"Cycle de vie du labo — médianes sur {rounds} tours, mesurées côte à côte")
-    print(f"  démarrage d'un dockerd nu     : {med(bare):.3f} s")
-    print(f"  up à froid (2 dockerd, registry, image de base) : {med(cold):.3f} s")
+    print(f"  démarrage d'un dockerd nu     : {format_number(med(bare), 3)} s")
+    print(f"  up à froid (2 dockerd, registry, image de base) : {format_number(med(cold), 3)} s")
     print(
-        f"    dont les 3 composants seuls : {med(parts):.3f} s "
-        f"(ratio {med(parts) / med(bare):.2f} du dockerd nu)"
-    )
-    print(f"    construction de lab/busybox : {med(build):.3f} s (docker build : COPY, ENV, CMD)")
-    print(
-        f"  ratio up à froid / dockerd nu : {ratio:.2f}  (objectif ≤ 1.5) {_verdict(ratio <= 1.5)}"
+        f"    dont les 3 composants seuls : {format_number(med(parts), 3)} s "
+        f"(ratio {format_number(med(parts) / med(bare), 2)} du dockerd nu)"
     )
     print(
-        f"  up à chaud (déjà en marche)   : {med(warm):.3f} s  (objectif < 0.3 s) "
+        f"    construction de lab/busybox : {format_number(med(build), 3)} s "
+        "(docker build : COPY, ENV, CMD)"
+    )
+    print(
+        f"  ratio up à froid / dockerd nu : {format_number(ratio, 2)}  (objectif ≤ 1,5) "
+        f"{_verdict(ratio <= 1.5)}"
+    )
+    print(
+        f"  up à chaud (déjà en marche)   : {format_number(med(warm), 3)} s  (objectif < 0,3 s) "
         f"{_verdict(med(warm) < 0.3)}"
     )
-    print(f"  down                          : {med(down):.3f} s")
+    print(f"  down                          : {format_number(med(down), 3)} s")
 
 
 def _verdict(ok: bool) -> str:

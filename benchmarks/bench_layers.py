@@ -28,7 +28,7 @@ from pathlib import Path
 
 from registry_lab import Lab
 from registry_lab.examples import EXAMPLES, build_example
-from registry_lab.french import format_size
+from registry_lab.french import format_number, format_size
 from registry_lab.graph import layer_dag, render_svg
 from registry_lab.layers import ImageLayers, LayerStep, image_files
 from registry_lab.ports import free_port
@@ -105,15 +105,17 @@ def main() -> None:
     print(f"Couches — médianes sur {rounds} tours, mesurées côte à côte")
     print(
         f"  image {IMAGE} : {len(files.layers)} couches, {format_size(size)}, "
-        f"{entries} entrées (construite en {build:.1f} s)"
+        f"{entries} entrées (construite en {format_number(build, 1)} s)"
     )
-    print(f"  docker save | tar -t          : {med(save):.3f} s")
-    print(f"  image_files (toutes couches)  : {med(analyse):.3f} s")
+    print(f"  docker save | tar -t          : {format_number(med(save), 3)} s")
+    print(f"  image_files (toutes couches)  : {format_number(med(analyse), 3)} s")
     print(
-        f"  ratio image_files / save+tar  : {ratio:.2f}  (objectif ≤ 1.5) {_verdict(ratio <= 1.5)}"
+        f"  ratio image_files / save+tar  : {format_number(ratio, 2)}  (objectif ≤ 1,5) "
+        f"{_verdict(ratio <= 1.5)}"
     )
     print(
-        f"  graphe de {len(images)} images ({nodes} couches distinctes) : {med(draw):.3f} s "
+        f"  graphe de {len(images)} images ({nodes} couches distinctes) : "
+        f"{format_number(med(draw), 3)} s "
         f"(objectif < 2 s) {_verdict(med(draw) < 2)}"
     )
 
