@@ -1,4 +1,4 @@
-"""The command line: ``python -m registry_lab up|down|status|reset|doctor|figures``.
+"""The command line: ``python -m registry_lab up|down|status|reset|doctor|delete|gc|figures``.
 
 A thin shell over `registry_lab.Lab`: each command is a few lines around one call.
 Errors are printed in French with a hint, never as a traceback.
@@ -118,6 +118,28 @@ def _figures(lab: Lab, args: argparse.Namespace) -> int:
     return 0
 
 
+def _delete(lab: Lab, args: argparse.Namespace) -> int:
+    from .maintenance import delete_digest, delete_tag
+
+    repository, sep, reference = args.image.rpartition("@" if "@" in args.image else ":")
+    if not sep or not repository:
+        print("Erreur : nommez l'image dépôt:tag ou dépôt@sha256:…", file=sys.stderr)
+        return 2
+    lab.registry.require()
+    client = lab.registry.client
+    is_digest = sep == "@"
+    result = (delete_digest if is_digest else delete_tag)(client, repository, reference)
+    print(result)
+    return 0
+
+
+def _gc(lab: Lab, args: argparse.Namespace) -> int:
+    from .maintenance import garbage_collect
+
+    print(garbage_collect(lab.registry, dry_run=args.dry_run, delete_untagged=args.untagged))
+    return 0
+
+
 def _lab_options(parser: argparse.ArgumentParser, default: object) -> None:
     parser.add_argument(
         "--home",
@@ -158,6 +180,16 @@ def build_parser() -> argparse.ArgumentParser:
     reset = command("reset", "arrête le labo et efface toutes ses données", _reset)
     reset.add_argument("--yes", "-y", action="store_true", help="ne pas demander de confirmation")
     command("doctor", "vérifie les prérequis", _doctor)
+    delete = command("delete", "supprime un manifeste du registry (par tag ou empreinte)", _delete)
+    delete.add_argument("image", help="dépôt:tag ou dépôt@sha256:… (tous ses tags partent)")
+    gc = command("gc", "ramasse-miettes : arrête le registry, libère les blobs, le relance", _gc)
+    gc.add_argument("--dry-run", action="store_true", help="à blanc : liste sans rien effacer")
+    gc.add_argument(
+        "--delete-untagged",
+        dest="untagged",
+        action="store_true",
+        help="supprime aussi les manifestes qu'aucun tag ne désigne",
+    )
     figures = command("figures", "régénère les figures du cours (imgs/)", _figures)
     figures.add_argument("--output", default="imgs", help="dossier de sortie (défaut : imgs)")
     return parser

@@ -24,6 +24,7 @@ from .status import ComponentStatus, LabStatus
 if TYPE_CHECKING:
     from .figures import FigureFacts
     from .layers import ContainerLayer, ImageLayers, LayerStep
+    from .storage import StorageTree, SweepPlan
 
 __all__ = [
     "FIGURES",
@@ -31,6 +32,7 @@ __all__ = [
     "image_stack",
     "lab_layers",
     "layer_dag",
+    "mark_and_sweep",
     "render_svg",
     "topology",
     "transfer",
@@ -448,3 +450,72 @@ def write_figures(folder: Path, facts: FigureFacts | None = None) -> list[Path]:
         path.write_text(render_svg(draw(facts)))
         written.append(path)
     return written
+
+
+_KEPT = "#a9dfbf"
+_SWEPT = "#f5b7b1"
+
+
+def mark_and_sweep(
+    tree: StorageTree, plan: SweepPlan, repositories: Sequence[str] | None = None
+) -> graphviz.Digraph:
+    """Tags → manifests → blobs across repositories, each blob marked kept or swept.
+
+    Drawn from the storage tree and `registry_lab.storage.plan_sweep`'s prediction, before the
+    garbage collector runs: green is marked (kept), red is what the sweep will free. With
+    ``repositories``, only those repositories and their blobs are drawn.
+    """
+    chosen = [
+        repo for repo in tree.repositories if repositories is None or repo.name in repositories
+    ]
+    graph = _new_graph(
+        "marquage_et_balayage",
+        "Marquage et balayage : vert = gardé, rouge = libéré par le ramasse-miettes",
+        "LR",
+    )
+    blobs: dict[str, str] = {}  # digest → its role in the drawing
+    for repo in chosen:
+        with graph.subgraph(name=_safe_id("cluster", repo.name)) as box:
+            box.attr(label=f"dépôt {repo.name}", style="rounded", color="#7f8c8d")
+            for tag, digest in sorted(repo.tags.items()):
+                node = _safe_id("tag", f"{repo.name}:{tag}")
+                box.node(node, f"{repo.name}:{tag}", shape="cds", fillcolor="#d6eaf8")
+                graph.edge(node, _digest_id("m", digest))
+            for digest in repo.revisions:
+                kept = digest in plan.marked
+                label = f"manifeste\n{short_digest(digest)}"
+                if digest in repo.untagged:
+                    label += "\n(sans tag)"
+                box.node(
+                    _digest_id("m", digest),
+                    label,
+                    shape="note",
+                    fillcolor=_KEPT if kept else _SWEPT,
+                )
+                for ref in tree.references(digest):
+                    blobs.setdefault(ref, "couche")
+                    graph.edge(_digest_id("m", digest), _digest_id("b", ref))
+            for digest in repo.deleted:
+                box.node(
+                    _digest_id("m", digest),
+                    f"manifeste supprimé\n{short_digest(digest)}",
+                    shape="note",
+                    style="dashed",
+                    color="#c0392b",
+                )
+                graph.edge(_digest_id("m", digest), _digest_id("b", digest), style="dotted")
+                blobs[digest] = "manifeste"
+            for digest in repo.layers:
+                blobs.setdefault(digest, "couche")
+    for digest in sorted(blobs):
+        if digest not in tree.blobs:
+            continue
+        kept = digest in plan.marked
+        size = _size(tree.blobs[digest])
+        graph.node(
+            _digest_id("b", digest),
+            f"blob {short_digest(digest)}\n{size}\n{'gardé' if kept else 'libéré'}",
+            shape="box3d" if kept else "box",
+            fillcolor=_KEPT if kept else _SWEPT,
+        )
+    return graph

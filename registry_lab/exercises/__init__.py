@@ -2,7 +2,7 @@
 
 A checker returns a `Verdict`: ``ok`` and French lines that say, point by point, what is
 done (✔) and what is missing (✘), with the docker command that would fix it. One module per
-notebook (``ex00_first_push`` … ``ex03_pin_by_digest``); what they share is in ``verdict``.
+notebook (``ex00_first_push`` … ``ex08_cleanup``); what they share is in ``verdict``.
 
 ```python
 from registry_lab.exercises import check_00
@@ -22,6 +22,13 @@ from .ex03_pin_by_digest import (
     EXERCISE_03_TAG,
     check_03,
 )
+from .ex08_cleanup import (
+    EXERCISE_08_KEPT_TAG,
+    EXERCISE_08_OLD_TAG,
+    EXERCISE_08_REPOSITORY,
+    check_08,
+    prepare_08,
+)
 from .verdict import Step, Verdict
 
 __all__ = [
@@ -34,10 +41,15 @@ __all__ = [
     "EXERCISE_03_SOURCE_REPOSITORY",
     "EXERCISE_03_SOURCE_TAG",
     "EXERCISE_03_TAG",
+    "EXERCISE_08_KEPT_TAG",
+    "EXERCISE_08_OLD_TAG",
+    "EXERCISE_08_REPOSITORY",
     "Step",
     "Verdict",
     "check_00",
     "check_01",
     "check_02",
     "check_03",
+    "check_08",
+    "prepare_08",
 ]
