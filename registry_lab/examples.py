@@ -4,6 +4,7 @@
 | --- | --- | --- |
 | ``bonjour`` | ``cours/bonjour:1.0`` | an application on the base: one more layer, reproducible |
 | ``au-revoir`` | ``cours/au-revoir:1.0`` | a second image on the same base: its layer is shared |
+| ``bonjour-v2`` | ``cours/bonjour:2.0`` | version 2.0 on top of 1.0: one new layer, reproducible |
 | ``couches`` | ``cours/couches:1.0`` | several layers; a 10 Mio file added, then deleted |
 | ``vingt-couches`` | ``banc/vingt-couches:1.0`` | 20 layers of 10 Mio (the benchmark's image) |
 
@@ -83,6 +84,13 @@ EXAMPLES: dict[str, Example] = {
             reproducible=True,
         ),
         Example(
+            "bonjour-v2",
+            "cours/bonjour:2.0",
+            "la version 2.0 de cours/bonjour, construite sur la 1.0 (une seule couche de plus)",
+            {"srv/bonjour/message.txt": "message.txt", "srv/bonjour/NOTES.txt": "NOTES.txt"},
+            reproducible=True,
+        ),
+        Example(
             "couches",
             "cours/couches:1.0",
             "plusieurs couches ; un fichier de 10 Mio ajouté puis supprimé",
@@ -120,6 +128,8 @@ def build_example(host: DockerHost, name: str, *, rebuild: bool = False) -> str:
     """
     example = _example(name)
     ensure_base_image(host)
+    if name == "bonjour-v2":  # built on version 1.0, which must be there first
+        build_example(host, "bonjour", rebuild=rebuild)
     if not rebuild and host.find_image(example.tag) is not None:
         return example.tag
     build_image(host, example.folder, example.tag, example.context_files())

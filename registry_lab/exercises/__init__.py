@@ -22,6 +22,13 @@ from .ex03_pin_by_digest import (
     EXERCISE_03_TAG,
     check_03,
 )
+from .ex04_one_host import EXERCISE_04_CONTAINER, EXERCISE_04_IMAGE, check_04
+from .ex05_pin_on_b import (
+    EXERCISE_05_REPOSITORY,
+    EXERCISE_05_SOURCE,
+    EXERCISE_05_TAG,
+    check_05,
+)
 from .ex08_cleanup import (
     EXERCISE_08_KEPT_TAG,
     EXERCISE_08_OLD_TAG,
@@ -41,6 +48,11 @@ __all__ = [
     "EXERCISE_03_SOURCE_REPOSITORY",
     "EXERCISE_03_SOURCE_TAG",
     "EXERCISE_03_TAG",
+    "EXERCISE_04_CONTAINER",
+    "EXERCISE_04_IMAGE",
+    "EXERCISE_05_REPOSITORY",
+    "EXERCISE_05_SOURCE",
+    "EXERCISE_05_TAG",
     "EXERCISE_08_KEPT_TAG",
     "EXERCISE_08_OLD_TAG",
     "EXERCISE_08_REPOSITORY",
@@ -50,6 +62,8 @@ __all__ = [
     "check_01",
     "check_02",
     "check_03",
+    "check_04",
+    "check_05",
     "check_08",
     "prepare_08",
 ]
