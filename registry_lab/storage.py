@@ -49,14 +49,15 @@ __all__ = [
 V2 = Path("docker/registry/v2")
 
 
-def _read_link(path: Path) -> str | None:
+def _read_link(path: str) -> str | None:
     try:
-        return path.read_text().strip() or None
+        with open(path) as handle:
+            return handle.read().strip() or None
     except OSError:
         return None
 
 
-def _scandir(path: Path) -> list[os.DirEntry[str]]:
+def _scandir(path: str) -> list[os.DirEntry[str]]:
     try:
         return sorted(os.scandir(path), key=lambda entry: entry.name)
     except OSError:
@@ -166,7 +167,9 @@ class StorageTree:
 def _references(root: Path, digest: str) -> tuple[str, ...]:
     """What the garbage collector marks from a manifest: its config and layers (or manifests)."""
     try:
-        document = json.loads(blob_path(root, digest).read_bytes())
+        algorithm, _, hexa = digest.partition(":")
+        with open(f"{root}/{V2}/blobs/{algorithm}/{hexa[:2]}/{hexa}/data", "rb") as handle:
+            document = json.loads(handle.read())
     except (OSError, ValueError):
         return ()
     if not isinstance(document, dict):
@@ -184,42 +187,43 @@ def _references(root: Path, digest: str) -> tuple[str, ...]:
     return tuple(refs)
 
 
-def _links(folder: Path) -> tuple[list[str], list[str]]:
-    """The digests of ``<folder>/sha256/<hex>/link`` files, and the hex folders without link."""
-    linked, unlinked = [], []
+def _links(folder: str) -> tuple[list[str], list[str]]:
+    """The digests of ``<folder>/sha256/<hex>/link`` files, and the hex folders without link.
+
+    A link holds ``sha256:<hex>``, the name of its folder: its presence is what counts.
+    """
+    linked: list[str] = []
+    unlinked: list[str] = []
     for algorithm in _scandir(folder):
-        for entry in _scandir(Path(algorithm.path)):
-            digest = _read_link(Path(entry.path) / "link")
-            if digest:
-                linked.append(digest)
-            else:
-                unlinked.append(f"{algorithm.name}:{entry.name}")
+        for entry in _scandir(algorithm.path):
+            digest = f"{algorithm.name}:{entry.name}"
+            (linked if os.path.isfile(entry.path + "/link") else unlinked).append(digest)
     return linked, unlinked
 
 
-def _read_repository(name: str, path: Path) -> StoredRepository:
-    manifests = path / "_manifests"
-    revisions, deleted = _links(manifests / "revisions")
-    layers, _ = _links(path / "_layers")
+def _read_repository(name: str, path: str) -> StoredRepository:
+    manifests = path + "/_manifests"
+    revisions, deleted = _links(manifests + "/revisions")
+    layers, _ = _links(path + "/_layers")
     tags = {}
-    for tag in _scandir(manifests / "tags"):
-        digest = _read_link(Path(tag.path) / "current" / "link")
+    for tag in _scandir(manifests + "/tags"):
+        digest = _read_link(tag.path + "/current/link")
         if digest:
             tags[tag.name] = digest
-    uploads = len(_scandir(path / "_uploads"))
+    uploads = len(_scandir(path + "/_uploads"))
     return StoredRepository(
         name, tags, tuple(sorted(revisions)), tuple(sorted(deleted)), tuple(sorted(layers)), uploads
     )
 
 
-def _repository_folders(base: Path, prefix: str = "") -> Iterable[tuple[str, Path]]:
+def _repository_folders(base: str, prefix: str = "") -> Iterable[tuple[str, str]]:
     """Every repository folder (one holding ``_manifests``), with its name, in sorted order."""
     children = _scandir(base)
     if any(child.name == "_manifests" for child in children):
         yield prefix.rstrip("/"), base
     for child in children:
         if child.is_dir() and not child.name.startswith("_"):
-            yield from _repository_folders(Path(child.path), f"{prefix}{child.name}/")
+            yield from _repository_folders(child.path, f"{prefix}{child.name}/")
 
 
 def read_storage(root: str | Path) -> StorageTree:
@@ -227,13 +231,12 @@ def read_storage(root: str | Path) -> StorageTree:
     root = Path(root)
     repositories = tuple(
         _read_repository(name, path)
-        for name, path in _repository_folders(root / V2 / "repositories")
+        for name, path in _repository_folders(str(root / V2 / "repositories"))
     )
     blobs: dict[str, int] = {}
-    base = root / V2 / "blobs"
-    for algorithm in _scandir(base):
-        for prefix in _scandir(Path(algorithm.path)):
-            for entry in _scandir(Path(prefix.path)):
+    for algorithm in _scandir(str(root / V2 / "blobs")):
+        for prefix in _scandir(algorithm.path):
+            for entry in _scandir(prefix.path):
                 try:
                     blobs[f"{algorithm.name}:{entry.name}"] = os.stat(
                         os.path.join(entry.path, "data")
