@@ -24,6 +24,7 @@ from .ex03_pin_by_digest import (
 )
 from .ex04_one_host import EXERCISE_04_CONTAINER, EXERCISE_04_IMAGE, check_04
 from .ex05_pin_on_b import (
+    EXERCISE_05_CONTAINER,
     EXERCISE_05_REPOSITORY,
     EXERCISE_05_SOURCE,
     EXERCISE_05_TAG,
@@ -50,6 +51,7 @@ __all__ = [
     "EXERCISE_03_TAG",
     "EXERCISE_04_CONTAINER",
     "EXERCISE_04_IMAGE",
+    "EXERCISE_05_CONTAINER",
     "EXERCISE_05_REPOSITORY",
     "EXERCISE_05_SOURCE",
     "EXERCISE_05_TAG",

@@ -11,20 +11,29 @@ from .verdict import Step, Verdict, verdict_of
 if TYPE_CHECKING:
     from ..lab import Lab
 
-__all__ = ["EXERCISE_05_REPOSITORY", "EXERCISE_05_SOURCE", "EXERCISE_05_TAG", "check_05"]
+__all__ = [
+    "EXERCISE_05_CONTAINER",
+    "EXERCISE_05_REPOSITORY",
+    "EXERCISE_05_SOURCE",
+    "EXERCISE_05_TAG",
+    "check_05",
+]
 
 #: Notebook 05's exercise: hôte A's image, and where it goes in the registry.
 EXERCISE_05_SOURCE = "cours/au-revoir:1.0"
 EXERCISE_05_REPOSITORY = "exercices/au-revoir"
 EXERCISE_05_TAG = "1.0"
+#: The container hôte B runs from the image, named by its digest.
+EXERCISE_05_CONTAINER = "exercice-05"
 
 
 def check_05(lab: Lab, empreinte: str | None = None) -> Verdict:
     """Notebook 05: ``cours/au-revoir:1.0`` pushed as ``exercices/au-revoir:1.0``, pinned on B.
 
     ``empreinte`` is the learner's answer (``sha256:…``). Checked on the real lab: the registry
-    has the tag; ``empreinte`` is the digest of its manifest; hôte B pulled the image by that
-    digest (``docker pull …@sha256:…``): its ``RepoDigests`` name it.
+    has the tag; ``empreinte`` is the digest of its manifest; hôte B pulled the image from the
+    registry and runs a container ``exercice-05`` started with the name ``…@sha256:…`` (its
+    ``Config.Image`` keeps the name it was given: a tag would move, the digest does not).
     """
     return verdict_of("Exercice 05", lab, lambda: _steps(lab, empreinte))
 
@@ -71,7 +80,30 @@ def _steps(lab: Lab, empreinte: str | None) -> list[Step]:
     image = lab.host_b.find_image(pinned)
     pull_hint = f'pull(lab.host_b, lab.registry, "{EXERCISE_05_REPOSITORY}@{digest}")'
     if image is None or pinned not in (image.attrs.get("RepoDigests") or []):
-        steps.append(Step(False, "L'hôte B n'a pas tiré l'image par son empreinte.", pull_hint))
+        steps.append(Step(False, "L'hôte B n'a pas tiré cette image du registry.", pull_hint))
+        return steps
+    steps.append(Step(True, "L'hôte B a tiré l'image du registry."))
+    run_hint = f"sur l'hôte B : docker run --name {EXERCISE_05_CONTAINER} --network none {pinned}"
+    found = [c for c in lab.host_b.containers() if c.name == EXERCISE_05_CONTAINER]
+    if not found:
+        steps.append(
+            Step(False, f"Aucun conteneur « {EXERCISE_05_CONTAINER} » sur l'hôte B.", run_hint)
+        )
+        return steps
+    used = str(found[0].attrs.get("Config", {}).get("Image", ""))
+    if used != pinned:
+        steps.append(
+            Step(
+                False,
+                f"Le conteneur {EXERCISE_05_CONTAINER} a été lancé avec « {used} » : un nom "
+                "qui peut bouger, pas l'empreinte.",
+                f"docker rm -f {EXERCISE_05_CONTAINER}, puis {run_hint}",
+            )
+        )
     else:
-        steps.append(Step(True, "L'hôte B a tiré l'image par son empreinte : elle est épinglée."))
+        steps.append(
+            Step(
+                True, f"Le conteneur {EXERCISE_05_CONTAINER} tourne l'image épinglée par empreinte."
+            )
+        )
     return steps
