@@ -43,7 +43,7 @@ from .errors import (
 )
 from .examples import build_example
 from .exchanges import Transcript
-from .graph import LayerMove, image_stack, lab_layers, layer_dag, transfer
+from .graph import LayerMove, image_stack, lab_layers, layer_dag, mark_and_sweep, transfer
 from .hosts import DockerHost
 from .images import BASE_IMAGE
 from .lab import Lab
@@ -59,12 +59,14 @@ from .layers import (
     registry_files,
     registry_layers,
 )
+from .maintenance import DeleteResult, GcReport, delete_digest, delete_tag, garbage_collect
 from .manifests import Descriptor, ImageConfig, ImageIndex, ImageManifest, Platform
 from .notebook import install_error_display
 from .reference import Reference, parse_reference
 from .registry import RegistryClient
 from .services import RegistryService
 from .status import ComponentStatus, LabStatus
+from .storage import StorageTree, SweepPlan, disk_usage, plan_sweep, read_storage
 
 __version__ = "0.1.0"
 
@@ -82,6 +84,7 @@ __all__ = [
     "DaemonDownError",
     "DaemonError",
     "DaemonStartError",
+    "DeleteResult",
     "DeniedError",
     "Descriptor",
     "DigestInvalidError",
@@ -90,6 +93,7 @@ __all__ = [
     "DockerHost",
     "DoctorReport",
     "Efficiency",
+    "GcReport",
     "ImageBuildError",
     "ImageConfig",
     "ImageFiles",
@@ -120,6 +124,8 @@ __all__ = [
     "RegistryService",
     "RegistryStartError",
     "StateDirError",
+    "StorageTree",
+    "SweepPlan",
     "TooManyRequestsError",
     "Transcript",
     "UnauthorizedError",
@@ -127,7 +133,11 @@ __all__ = [
     "__version__",
     "build_example",
     "container_layer",
+    "delete_digest",
+    "delete_tag",
     "diagnose",
+    "disk_usage",
+    "garbage_collect",
     "image_files",
     "image_layers",
     "image_stack",
@@ -135,7 +145,10 @@ __all__ = [
     "lab_layers",
     "layer_dag",
     "layer_digests",
+    "mark_and_sweep",
     "parse_reference",
+    "plan_sweep",
+    "read_storage",
     "registry_files",
     "registry_layers",
     "transfer",
