@@ -64,9 +64,11 @@ from .manifests import Descriptor, ImageConfig, ImageIndex, ImageManifest, Platf
 from .notebook import install_error_display
 from .reference import Reference, parse_reference
 from .registry import RegistryClient
+from .registry_log import listen
 from .services import RegistryService
 from .status import ComponentStatus, LabStatus
 from .storage import StorageTree, SweepPlan, disk_usage, plan_sweep, read_storage
+from .transfers import LayerTransfer, TransferReport, pull, push
 
 __version__ = "0.1.0"
 
@@ -108,6 +110,7 @@ __all__ = [
     "LayerFiles",
     "LayerMove",
     "LayerStep",
+    "LayerTransfer",
     "ManifestUnknownError",
     "MissingBinaryError",
     "NameUnknownError",
@@ -128,6 +131,7 @@ __all__ = [
     "SweepPlan",
     "TooManyRequestsError",
     "Transcript",
+    "TransferReport",
     "UnauthorizedError",
     "UnsupportedError",
     "__version__",
@@ -145,9 +149,12 @@ __all__ = [
     "lab_layers",
     "layer_dag",
     "layer_digests",
+    "listen",
     "mark_and_sweep",
     "parse_reference",
     "plan_sweep",
+    "pull",
+    "push",
     "read_storage",
     "registry_files",
     "registry_layers",
