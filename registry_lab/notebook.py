@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from types import TracebackType
 from typing import Any
 
@@ -28,10 +29,10 @@ def _show_lab_error(
 
 def install_error_display() -> bool:
     """In IPython/Jupyter, show `RegistryLabError`s as two French lines; True if installed."""
-    try:
-        from IPython import get_ipython
-    except ImportError:
+    if "IPython" not in sys.modules:  # not in IPython: nothing to install, nothing to import
         return False
+    from IPython import get_ipython
+
     shell = get_ipython()
     if shell is None:
         return False
