@@ -21,6 +21,8 @@ from .status import ComponentStatus, LabStatus
 if TYPE_CHECKING:
     import graphviz
 
+    from .dashboard import Dashboard
+
 __all__ = ["REQUIRED_BINARIES", "Lab"]
 
 #: The programs ``up`` needs (the others, such as skopeo, only some notebooks).
@@ -186,6 +188,12 @@ class Lab:
         from .graph import topology
 
         return topology(self.status())
+
+    def dashboard(self) -> Dashboard:
+        """hôte A | registry | hôte B side by side, with build, tag, push, pull, run, delete."""
+        from .dashboard import dashboard
+
+        return dashboard(self)
 
     def __repr__(self) -> str:
         return f"<Lab {self.home} registry={self.registry.url}>"

@@ -51,6 +51,7 @@ from .manifests import (
 from .uploads import BLOB_CHUNK
 
 if TYPE_CHECKING:
+    from .browser import RegistryBrowser
     from .capabilities import Capabilities
     from .reference import Reference
 
@@ -143,6 +144,12 @@ class RegistryClient:
 
     def __repr__(self) -> str:
         return f"<RegistryClient {self.base_url}>"
+
+    def browse(self) -> RegistryBrowser:
+        """A widget to browse this registry: repositories → tags → manifest → layers → files."""
+        from .browser import browse
+
+        return browse(self)
 
     def record(self, *, timings: bool = False) -> Recorder:
         """Record the HTTP exchanges of a ``with`` block (no credentials kept).

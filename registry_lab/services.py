@@ -23,6 +23,7 @@ from .processes import (
 )
 
 if TYPE_CHECKING:
+    from .browser import RegistryBrowser
     from .registry import RegistryClient
 
 __all__ = ["DEFAULT_PORT", "RegistryService", "registry_version"]
@@ -202,6 +203,10 @@ class RegistryService:
 
     def version(self) -> str:
         return registry_version()
+
+    def browse(self) -> RegistryBrowser:
+        """A browser of this registry: repositories → tags → manifest → layers → files."""
+        return self.client.browse()
 
     def __repr__(self) -> str:
         return f"<RegistryService {self.url} ({self.state})>"

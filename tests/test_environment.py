@@ -39,6 +39,7 @@ PYPI_TO_CONDA = {
     "hypothesis": "hypothesis",
     "mypy": "mypy",
     "nbval": "nbval",
+    "playwright": "playwright",
     "pyjwt": "pyjwt",
     "pytest": "pytest",
     "pytest-timeout": "pytest-timeout",
