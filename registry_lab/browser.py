@@ -30,6 +30,7 @@ class RegistryBrowser(widgets.VBox):  # type: ignore[misc]
         self.tags = _select("Tags :")
         self.platforms = _select("Plates-formes :")
         self.layers = _select("Couches :")
+        self.layers.layout.width = "95%"
         self.manifest = widgets.HTML()
         self.files = widgets.HTML()
         self.refresh_button = widgets.Button(description="Rafraîchir le catalogue")
