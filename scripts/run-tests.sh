@@ -12,7 +12,9 @@ port_in_use() {
 }
 if port_in_use "${REGISTRY_LAB_PORT:=5000}"; then
     wanted=$REGISTRY_LAB_PORT
-    REGISTRY_LAB_PORT=$("$PY" -c 'from registry_lab.ports import free_port; print(free_port())')
+    # Un port à 4 chiffres, comme 5000 : la largeur des schémas enregistrés en dépend.
+    REGISTRY_LAB_PORT=$("$PY" -c 'from registry_lab.ports import port_is_free as f
+print(next(p for p in range(5001, 10000) if f(p)))')
     echo "Le port $wanted est pris (votre labo ?) : le labo de test prend le port $REGISTRY_LAB_PORT."
 fi
 export REGISTRY_LAB_PORT
