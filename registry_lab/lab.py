@@ -17,6 +17,7 @@ from .processes import find_binary
 from .services import DEFAULT_PORT, RegistryService
 from .state import default_home, load_settings, locked, prepare_home, save_settings, unmount_under
 from .status import ComponentStatus, LabStatus
+from .upstream import CacheService, HubService, lab_ports
 
 if TYPE_CHECKING:
     import graphviz
@@ -128,12 +129,48 @@ class Lab:
             holder=holder[1] if holder else "",
         )
 
+    def _upstream_parts(self) -> tuple[HubService, CacheService]:
+        hub_port, cache_port = lab_ports(self.home, self.registry.port)
+        hub = HubService(self.home, hub_port)
+        return hub, CacheService(self.home, cache_port, hub.url)
+
+    def hub(self) -> HubService:
+        """The simulated public registry (nginx + Distribution), started when it is not."""
+        hub, _ = self._upstream_parts()
+        prepare_home(self.home)
+        with locked(self.home):
+            if not hub.healthy:
+                hub.start()
+                try:
+                    hub.wait_ready()
+                except BaseException:
+                    hub.stop()
+                    raise
+        return hub
+
+    def cache(self) -> CacheService:
+        """The pull-through cache in front of the Hub (both started when they are not)."""
+        self.hub()
+        _, cache = self._upstream_parts()
+        with locked(self.home):
+            if not cache.healthy:
+                cache.start()
+                try:
+                    cache.wait_ready()
+                except BaseException:
+                    cache.stop()
+                    raise
+        return cache
+
     def down(self) -> None:
-        """Stop the hosts and the registry the lab started, by pid; their data stays."""
+        """Stop everything the lab started (hosts, registry, Hub, cache), by pid; data stays."""
         if not self.home.is_dir():
             return
-        with locked(self.home), ThreadPoolExecutor(max_workers=3) as pool:
-            for future in [pool.submit(part.stop) for part in (*self.hosts, self.registry)]:
+        parts: list[DockerHost | RegistryService] = [*self.hosts, self.registry]
+        if (self.home / "upstream.json").exists():
+            parts += self._upstream_parts()
+        with locked(self.home), ThreadPoolExecutor(max_workers=5) as pool:
+            for future in [pool.submit(part.stop) for part in parts]:
                 future.result()
         unmount_under(self.home)
 

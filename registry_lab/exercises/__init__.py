@@ -30,6 +30,7 @@ from .ex05_pin_on_b import (
     EXERCISE_05_TAG,
     check_05,
 )
+from .ex06_through_the_cache import EXERCISE_06_IMAGE, check_06
 from .ex08_cleanup import (
     EXERCISE_08_KEPT_TAG,
     EXERCISE_08_OLD_TAG,
@@ -55,6 +56,7 @@ __all__ = [
     "EXERCISE_05_REPOSITORY",
     "EXERCISE_05_SOURCE",
     "EXERCISE_05_TAG",
+    "EXERCISE_06_IMAGE",
     "EXERCISE_08_KEPT_TAG",
     "EXERCISE_08_OLD_TAG",
     "EXERCISE_08_REPOSITORY",
@@ -66,6 +68,7 @@ __all__ = [
     "check_03",
     "check_04",
     "check_05",
+    "check_06",
     "check_08",
     "prepare_08",
 ]
