@@ -414,8 +414,18 @@ class HubService(RegistryService):
         return self.log.stat().st_size if self.log.exists() else 0
 
     def pulls(self, start: int = 0) -> list[HttpRequest]:
-        """The pulls as Docker Hub counts them: ``GET`` of a manifest (refused ones included)."""
-        return [r for r in self.requests(start) if r.method == "GET" and "/manifests/" in r.path]
+        """The pulls as Docker Hub counts them: ``GET`` of a manifest (refused ones included).
+
+        Requests of the lab's own client (user agent ``registry_lab/…``: publishing, the
+        reports that read a manifest after a pull) are bookkeeping, not pulls.
+        """
+        return [
+            r
+            for r in self.requests(start)
+            if r.method == "GET"
+            and "/manifests/" in r.path
+            and not r.agent.startswith("registry_lab/")
+        ]
 
     def __repr__(self) -> str:
         return f"<HubService {self.url} ({self.state}, {self.limit} pulls/{self.window} s)>"
