@@ -46,7 +46,6 @@ BINARY_PACKAGES: dict[str, str] = {
     "busybox": "busybox-static",
     "dot": "graphviz",
     "skopeo": "skopeo",
-    "nginx": "nginx",
 }
 
 #: Where Debian puts programs; looked at when PATH misses one, to give a better hint.
