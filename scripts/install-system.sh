@@ -22,6 +22,14 @@ if [[ $(id -u) -ne 0 ]]; then
 fi
 echo "Installation des paquets Debian : ${missing[*]}…"
 export DEBIAN_FRONTEND=noninteractive
+# Aucun service système ne doit démarrer à l'installation (nginx écouterait sur le port 80,
+# dockerd sur /var/run/docker.sock) : le labo lance ses propres démons, sur 127.0.0.1.
+guard=/usr/sbin/policy-rc.d
+if [[ ! -e "$guard" ]]; then
+    printf '#!/bin/sh\nexit 101\n' > "$guard"
+    chmod +x "$guard"
+    trap 'rm -f "$guard"' EXIT
+fi
 apt-get update -qq
 apt-get install -y -qq "${missing[@]}" >/dev/null
 echo "Paquets Debian installés."
