@@ -14,6 +14,7 @@ from .probe import http_status
 from .processes import (
     find_binary,
     is_alive,
+    live_pid,
     log_tail,
     pids_mentioning,
     process_state,
@@ -114,8 +115,7 @@ class DockerHost:
     @property
     def pid(self) -> int | None:
         """The pid of this host's dockerd when it runs, else None."""
-        pid = read_pid(self.pidfile)
-        return pid if is_alive(pid, str(self.root)) else None
+        return live_pid(self.pidfile, str(self.root))
 
     @property
     def state(self) -> str:

@@ -22,6 +22,7 @@ __all__ = [
     "STANDARD_BIN_DIRS",
     "find_binary",
     "is_alive",
+    "live_pid",
     "log_tail",
     "pids_mentioning",
     "process_state",
@@ -104,6 +105,12 @@ def process_state(pid: int | None, pidfile: Path) -> str:
     if pid is not None:
         return RUNNING
     return CRASHED if pidfile.exists() else STOPPED
+
+
+def live_pid(pidfile: Path, marker: str) -> int | None:
+    """The pid in ``pidfile`` when that process runs and its command line names ``marker``."""
+    pid = read_pid(pidfile)
+    return pid if is_alive(pid, marker) else None
 
 
 def _reap(pid: int) -> None:

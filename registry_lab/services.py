@@ -14,9 +14,9 @@ from .probe import http_status
 from .processes import (
     find_binary,
     is_alive,
+    live_pid,
     log_tail,
     process_state,
-    read_pid,
     remove_file,
     spawn,
     stop_pid,
@@ -106,8 +106,7 @@ class RegistryService:
 
     @property
     def pid(self) -> int | None:
-        pid = read_pid(self.pidfile)
-        return pid if is_alive(pid, str(self.config)) else None
+        return live_pid(self.pidfile, str(self.config))
 
     @property
     def state(self) -> str:

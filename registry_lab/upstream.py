@@ -35,7 +35,14 @@ from pathlib import Path
 from .errors import RegistryStartError
 from .ports import free_port, port_is_free
 from .probe import http_status
-from .processes import find_binary, is_alive, log_tail, read_pid, remove_file, spawn, stop_pid
+from .processes import (
+    find_binary,
+    live_pid,
+    log_tail,
+    remove_file,
+    spawn,
+    stop_pid,
+)
 from .registry_log import HttpRequest, parse_log
 from .services import RegistryService
 from .tables import html_table, text_table
@@ -282,13 +289,11 @@ class HubService(RegistryService):
     # processes
     @property
     def backend_pid(self) -> int | None:
-        pid = read_pid(self.pidfile)
-        return pid if is_alive(pid, str(self.config)) else None
+        return live_pid(self.pidfile, str(self.config))
 
     @property
     def nginx_pid(self) -> int | None:
-        pid = read_pid(self.nginx_pidfile)
-        return pid if is_alive(pid, str(self.nginx_config)) else None
+        return live_pid(self.nginx_pidfile, str(self.nginx_config))
 
     @property
     def pid(self) -> int | None:
