@@ -7,6 +7,7 @@ the teardown proves that nothing of it is left: no process, no mount.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import subprocess
@@ -54,6 +55,17 @@ def discard_lab(home: Path, port: int | None = None) -> None:
         assert_nothing_left(home)
     finally:
         shutil.rmtree(home, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def own_lab() -> Iterator[Lab]:
+    """A running lab of its own (fresh state folder, free port), discarded and checked after."""
+    home = new_home()
+    lab = Lab.up(home, free_port())
+    try:
+        yield lab
+    finally:
+        discard_lab(home, lab.registry.port)
 
 
 def start_time(pid: int) -> int:

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from conftest import discard_lab, new_home
+from conftest import own_lab
 
 from registry_lab import Lab
 from registry_lab.examples import build_example
@@ -84,13 +84,9 @@ class JupyterLab:
 
 @pytest.fixture(scope="module")
 def lab() -> Iterator[Lab]:
-    home = new_home()
-    lab = Lab.up(home, free_port())
-    try:
+    with own_lab() as lab:
         build_example(lab.host_a, "bonjour")
         yield lab
-    finally:
-        discard_lab(home, lab.registry.port)
 
 
 @pytest.fixture(scope="module")

@@ -8,26 +8,21 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from conftest import discard_lab, new_home
+from conftest import own_lab
 
 from registry_lab import Lab
 from registry_lab.browser import RegistryBrowser
 from registry_lab.browser_model import BrowserModel
 from registry_lab.dashboard import Dashboard
 from registry_lab.dashboard_model import DashboardModel
-from registry_lab.ports import free_port
 
 pytestmark = pytest.mark.integration
 
 
 @pytest.fixture(scope="module")
 def lab() -> Iterator[Lab]:
-    home = new_home()
-    lab = Lab.up(home, free_port())
-    try:
+    with own_lab() as lab:
         yield lab
-    finally:
-        discard_lab(home, lab.registry.port)
 
 
 def test_dashboard_actions_change_the_three_columns(lab: Lab) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from conftest import discard_lab, new_home
+from conftest import own_lab
 
 from registry_lab import Lab
 from registry_lab.examples import build_example
@@ -19,18 +19,13 @@ from registry_lab.exercises import (
     check_04,
     check_05,
 )
-from registry_lab.ports import free_port
 from registry_lab.transfers import pull, push
 
 
 @pytest.fixture(scope="module")
 def lab() -> Iterator[Lab]:
-    home = new_home()
-    lab = Lab.up(home, free_port())
-    try:
+    with own_lab() as lab:
         yield lab
-    finally:
-        discard_lab(home, lab.registry.port)
 
 
 def test_check_04_missing_wrong_then_right(lab: Lab) -> None:

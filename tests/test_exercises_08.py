@@ -5,23 +5,18 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from conftest import discard_lab, new_home
+from conftest import own_lab
 
 from registry_lab import Lab, delete_tag, garbage_collect
 from registry_lab.exercises import EXERCISE_08_REPOSITORY, check_08, prepare_08
-from registry_lab.ports import free_port
 
 pytestmark = pytest.mark.integration
 
 
 @pytest.fixture(scope="module")
 def lab() -> Iterator[Lab]:
-    home = new_home()
-    lab = Lab.up(home, free_port())
-    try:
+    with own_lab() as lab:
         yield lab
-    finally:
-        discard_lab(home, lab.registry.port)
 
 
 def test_each_step_of_the_cleanup_is_checked(lab: Lab) -> None:

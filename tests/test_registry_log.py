@@ -10,12 +10,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from conftest import discard_lab, new_home
+from conftest import own_lab
 
 from registry_lab import Lab
 from registry_lab.examples import build_example
 from registry_lab.manifests import ImageManifest
-from registry_lab.ports import free_port
 from registry_lab.registry_log import Transcript, listen, parse_log
 from registry_lab.transfers import pull, push
 
@@ -82,13 +81,9 @@ def test_transcript_names_and_comments() -> None:
 
 @pytest.fixture(scope="module")
 def lab() -> Iterator[Lab]:
-    home = new_home()
-    lab = Lab.up(home, free_port())
-    try:
+    with own_lab() as lab:
         build_example(lab.host_a, "bonjour-v2")
         yield lab
-    finally:
-        discard_lab(home, lab.registry.port)
 
 
 def blobs(lab: Lab, repository: str, tag: str) -> tuple[str, list[str]]:

@@ -11,7 +11,7 @@ import io
 from collections.abc import Iterator
 
 import pytest
-from conftest import discard_lab, new_home
+from conftest import discard_lab, new_home, own_lab
 
 from registry_lab import Lab
 from registry_lab.errors import (
@@ -30,13 +30,9 @@ V1, V2 = "cours/bonjour:1.0", "cours/bonjour:2.0"
 
 @pytest.fixture(scope="module")
 def lab() -> Iterator[Lab]:
-    home = new_home()
-    lab = Lab.up(home, free_port())
-    try:
+    with own_lab() as lab:
         build_example(lab.host_a, "bonjour-v2")
         yield lab
-    finally:
-        discard_lab(home, lab.registry.port)
 
 
 def diff_ids(lab: Lab, reference: str) -> list[str]:
