@@ -154,14 +154,21 @@ def test_dashboard_and_browser_in_jupyterlab(jupyter: JupyterLab, lab: Lab) -> N
             page.set_default_timeout(90_000)
             expect.set_options(timeout=90_000)
             page.goto(f"{jupyter.url}/lab/tree/tableau.ipynb?token={jupyter.token}")
-            first = page.locator(".jp-Notebook .jp-Cell").first
-            first.locator(".cm-content").click()
-            page.keyboard.press("Shift+Enter")
-            page.keyboard.press("Shift+Enter")
-
+            # Keys sent before the kernel is idle can be lost: wait for it, and send them
+            # again (from the first cell) if the dashboard has not appeared.
+            expect(page.get_by_text("Python 3 (ipykernel) | Idle")).to_be_visible()
             dashboard = page.locator(
                 ".widget-vbox", has_text="Le labo : hôte A | registry | hôte B"
             )
+            for _attempt in range(3):
+                page.locator(".jp-Notebook .jp-Cell").first.locator(".cm-content").click()
+                page.keyboard.press("Shift+Enter")
+                page.keyboard.press("Shift+Enter")
+                try:
+                    expect(dashboard.first).to_be_visible(timeout=30_000)
+                    break
+                except AssertionError:
+                    continue
             expect(dashboard.first).to_be_visible()
             columns = page.locator(".rl-column")
             expect(columns.nth(0)).to_contain_text("cours/bonjour:1.0")
