@@ -11,7 +11,8 @@ RegistryLabError
  │    ├── MissingBinaryError
  │    ├── StateDirError
  │    ├── PortBusyError
- │    └── LabNotRunningError
+ │    ├── LabNotRunningError
+ │    └── CertificateError     a certificate or key of the lab: unreadable, or not the CA's
  ├── DaemonError              a Docker host (dockerd) or the docker CLI
  │    ├── DaemonStartError
  │    ├── DaemonDownError
@@ -39,6 +40,7 @@ import errno
 
 __all__ = [
     "BlobUnknownError",
+    "CertificateError",
     "DaemonDownError",
     "DaemonError",
     "DaemonStartError",
@@ -242,3 +244,7 @@ class BlobUnknownError(RegistryAPIError):
 
 class DigestInvalidError(RegistryAPIError):
     """DIGEST_INVALID: the registry found that uploaded content does not match its digest."""
+
+
+class CertificateError(LabError):
+    """A certificate or private key of the lab: missing, unreadable, or a request it cannot meet."""
