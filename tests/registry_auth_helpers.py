@@ -1,22 +1,19 @@
-"""Test-only helpers for authentication: a real Distribution registry, htpasswd, a token service.
+"""Test-only helpers for authentication: a real Distribution registry, and a token service.
 
 - `RegistryProcess`: ``docker-registry serve config.yml`` on a free 127.0.0.1 port, in a folder
-  of its own, with an ``auth:`` section; stopped by its pid.
-- `write_htpasswd`: bcrypt entries (the only kind Distribution accepts).
-- `SigningIdentity`: an RSA key and its self-signed certificate: the registry's
-  ``rootcertbundle``, and the ``x5c`` header of every token.
-- `TokenService`: a token service as Distribution's ``auth: token`` expects one, on a
-  `ThreadingHTTPServer`: it checks Basic credentials, grants the intersection of the asked
-  scopes with each user's rights, signs RS256 JWTs, and records every call.
+  of its own, with an ``auth:`` section (and HTTPS with ``tls=``); stopped by its pid.
+- `TokenService`: the package's token service (`registry_lab.token_service.answer`: htpasswd,
+  rights, RS256 tokens whose ``x5c`` leads to the lab's authority) on an in-process,
+  plain-HTTP `ThreadingHTTPServer` that keeps every call and token in memory, for tests that
+  count them.
+
+htpasswd files come from `registry_lab.passwords.write_htpasswd`, certificates from
+`registry_lab.certificates.CertificateAuthority`.
 """
 
 from __future__ import annotations
 
-import base64
-import datetime as dt
-import fnmatch
 import json
-import secrets
 import subprocess
 import threading
 import time
@@ -24,21 +21,23 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
-import bcrypt
-import jwt
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
-from cryptography.x509.oid import NameOID
-
+from registry_lab.certificates import CertificateAuthority
+from registry_lab.passwords import write_htpasswd
 from registry_lab.ports import free_port
 from registry_lab.probe import http_status
 from registry_lab.processes import find_binary, log_tail
+from registry_lab.token_service import (
+    DEFAULT_ISSUER,
+    DEFAULT_SERVICE,
+    TokenCall,
+    TokenServiceConfig,
+    answer,
+    make_token,
+)
 
-SERVICE = "registry-lab"
-ISSUER = "registry-lab-tokens"
+SERVICE = DEFAULT_SERVICE
+ISSUER = DEFAULT_ISSUER
 
 
 # -- the registry -----------------------------------------------------------------------------
@@ -113,74 +112,7 @@ class RegistryProcess:
         return self.process.poll() is None
 
 
-def write_htpasswd(path: Path, users: dict[str, str]) -> None:
-    """An htpasswd file of bcrypt entries (cost 4, the minimum: tests stay fast)."""
-    lines = [
-        f"{user}:{bcrypt.hashpw(password.encode(), bcrypt.gensalt(rounds=4)).decode()}"
-        for user, password in users.items()
-    ]
-    path.write_text("\n".join(lines) + "\n")
-
-
 # -- the token service ------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class SigningIdentity:
-    """The token service's RSA key and self-signed certificate (PEM file for the registry)."""
-
-    key: rsa.RSAPrivateKey
-    certificate: x509.Certificate
-    certificate_path: Path
-
-    @classmethod
-    def create(cls, folder: Path) -> SigningIdentity:
-        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-        name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, ISSUER)])
-        now = dt.datetime.now(dt.UTC)
-        certificate = (
-            x509.CertificateBuilder()
-            .subject_name(name)
-            .issuer_name(name)
-            .public_key(key.public_key())
-            .serial_number(x509.random_serial_number())
-            .not_valid_before(now - dt.timedelta(minutes=5))
-            .not_valid_after(now + dt.timedelta(days=1))
-            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-            .add_extension(
-                x509.KeyUsage(
-                    digital_signature=True,
-                    content_commitment=False,
-                    key_encipherment=False,
-                    data_encipherment=False,
-                    key_agreement=False,
-                    key_cert_sign=True,
-                    crl_sign=False,
-                    encipher_only=False,
-                    decipher_only=False,
-                ),
-                critical=True,
-            )
-            .sign(key, hashes.SHA256())
-        )
-        path = folder / "token-signer.pem"
-        path.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
-        return cls(key, certificate, path)
-
-    @property
-    def x5c(self) -> list[str]:
-        """The JWT header's certificate chain: base64 (not url-safe) of the DER certificate."""
-        der = self.certificate.public_bytes(serialization.Encoding.DER)
-        return [base64.b64encode(der).decode("ascii")]
-
-
-@dataclass(frozen=True)
-class TokenCall:
-    """One request the token service received."""
-
-    user: str | None
-    scopes: tuple[str, ...]
-    status: int
 
 
 @dataclass
@@ -197,23 +129,55 @@ USERS = {
 
 
 class TokenService:
-    """A token service for Distribution's ``auth: token``, on 127.0.0.1 (port chosen by the
-    kernel). ``calls`` lists what it was asked, ``issued`` the tokens it gave."""
+    """The package's token policy and tokens, served in plain HTTP on 127.0.0.1 (port chosen by
+    the kernel), with its authority, signing certificate and htpasswd file in ``folder``.
+    ``calls`` lists what it was asked, ``issued`` the tokens it gave."""
 
-    def __init__(self, identity: SigningIdentity, users: dict[str, User] | None = None) -> None:
-        self.identity = identity
+    def __init__(self, folder: Path, users: dict[str, User] | None = None) -> None:
         self.users = USERS if users is None else users
+        self.authority = CertificateAuthority(folder / "ca")
+        certificate, key = self.authority.issue("jetons", common_name=ISSUER, server=False)
+        write_htpasswd(
+            folder / "htpasswd", {name: user.password for name, user in self.users.items()}, 4
+        )
         self.calls: list[TokenCall] = []
         self.issued: list[str] = []
-        #: lifetime announced with each token (seconds)
-        self.expires_in = 300
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._server.daemon_threads = True
         self.port: int = self._server.server_address[1]
         self.realm = f"http://127.0.0.1:{self.port}/token"
+        self.config = TokenServiceConfig(
+            host="127.0.0.1",
+            port=self.port,
+            # plain HTTP here (test_auth's realm is http://): the TLS pair is not used
+            tls_certificate=certificate,
+            tls_key=key,
+            signing_certificate=certificate,
+            signing_key=key,
+            htpasswd=folder / "htpasswd",
+            rights={
+                name: [
+                    {"repository": pattern, "actions": sorted(actions)}
+                    for pattern, actions in user.rights.items()
+                ]
+                for name, user in self.users.items()
+            },
+            issuer=ISSUER,
+            service=SERVICE,
+            log=folder / "appels.jsonl",
+        )
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
         self._thread.start()
+
+    @property
+    def expires_in(self) -> int:
+        """Lifetime of the tokens it gives, in seconds."""
+        return self.config.lifetime
+
+    @expires_in.setter
+    def expires_in(self, seconds: int) -> None:
+        self.config.lifetime = seconds
 
     def stop(self) -> None:
         self._server.shutdown()
@@ -229,85 +193,32 @@ class TokenService:
             return [call for call in self.calls if scope in call.scopes]
 
     def registry_auth(self) -> str:
-        """The ``auth:`` section of a registry that trusts this service."""
-        return (
-            "token:\n"
-            f"  realm: {self.realm}\n"
-            f"  service: {SERVICE}\n"
-            f"  issuer: {ISSUER}\n"
-            f"  rootcertbundle: {self.identity.certificate_path}\n"
-        )
-
-    # -- policy and tokens --
-
-    def granted(self, user: str | None, scope: str) -> dict[str, Any] | None:
-        """The ``access`` entry for one asked scope: asked actions ∩ the user's rights."""
-        kind, _, rest = scope.partition(":")
-        name, _, actions = rest.rpartition(":")
-        if not kind or not name:
-            return None
-        rights: set[str] = set()
-        if user is not None and kind == "repository":
-            for pattern, allowed in self.users[user].rights.items():
-                if fnmatch.fnmatchcase(name, pattern):
-                    rights |= allowed
-        given = sorted(set(actions.split(",")) & rights)
-        return {"type": kind, "name": name, "actions": given}
+        """The ``auth:`` section of a registry that trusts this service (its authority)."""
+        section = self.config.registry_auth(self.authority.cert_path)["token"]
+        section["realm"] = self.realm
+        return "token:\n" + "".join(f"  {key}: {value}\n" for key, value in section.items())
 
     def token(self, user: str | None, scopes: list[str]) -> str:
-        now = int(time.time())
-        access = [entry for scope in scopes if (entry := self.granted(user, scope))]
-        claims = {
-            "iss": ISSUER,
-            "sub": user or "",
-            "aud": SERVICE,
-            "exp": now + 300,
-            "nbf": now - 10,
-            "iat": now,
-            "jti": secrets.token_hex(16),
-            "access": access,
-        }
-        return jwt.encode(
-            claims, self.identity.key, algorithm="RS256", headers={"x5c": self.identity.x5c}
-        )
-
-    def answer(self, path: str, authorization: str | None) -> tuple[int, dict[str, Any]]:
-        url = urlsplit(path)
-        query = parse_qs(url.query)
-        scopes = query.get("scope", [])
-        user: str | None = None
-        status, body = 200, {}
-        if url.path != "/token":
-            status, body = 404, {"details": "inconnu"}
-        elif query.get("service") != [SERVICE]:
-            status, body = 400, {"details": "service inconnu"}
-        elif authorization is not None:
-            user, password = _basic_credentials(authorization)
-            known = self.users.get(user or "")
-            if known is None or password != known.password:
-                status, body = 401, {"details": "identifiants invalides"}
-        if status == 200:
-            token = self.token(user, scopes)
-            with self._lock:
-                self.issued.append(token)
-            issued_at = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-            body = {"token": token, "expires_in": self.expires_in, "issued_at": issued_at}
-        with self._lock:
-            self.calls.append(TokenCall(user, tuple(scopes), status))
-        return status, body
+        return make_token(self.config, user, scopes)
 
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         service = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:
-                status, body = service.answer(self.path, self.headers.get("Authorization"))
-                data = json.dumps(body).encode()
-                self.send_response(status)
+                authorization = self.headers.get("Authorization")
+                result = answer(service.config, "GET", self.path, authorization=authorization)
+                with service._lock:
+                    if result.call is not None:
+                        service.calls.append(result.call)
+                    if "token" in result.body:
+                        service.issued.append(result.body["token"])
+                data = json.dumps(result.body).encode()
+                self.send_response(result.status)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(data)))
-                if status == 401:
-                    self.send_header("WWW-Authenticate", f'Basic realm="{ISSUER}"')
+                for name, value in result.headers.items():
+                    self.send_header(name, value)
                 self.end_headers()
                 self.wfile.write(data)
 
@@ -315,14 +226,3 @@ class TokenService:
                 pass
 
         return Handler
-
-
-def _basic_credentials(header: str) -> tuple[str | None, str | None]:
-    scheme, _, encoded = header.partition(" ")
-    if scheme.lower() != "basic":
-        return None, None
-    try:
-        user, _, password = base64.b64decode(encoded).decode().partition(":")
-    except ValueError:
-        return None, None
-    return user, password

@@ -2,7 +2,8 @@
 
 The integration tests start the real Distribution program (``docker-registry``) twice: once
 with ``auth: htpasswd`` (Basic), once with ``auth: token`` trusting a test token service
-(`registry_auth_helpers.TokenService`, RS256 JWTs). Nothing of the registry is mocked.
+(`registry_auth_helpers.TokenService`: the package's policy and RS256 JWTs, whose ``x5c`` leads
+to the lab's authority). Nothing of the registry is mocked.
 """
 
 from __future__ import annotations
@@ -21,13 +22,13 @@ from registry_auth_helpers import (
     SERVICE,
     USERS,
     RegistryProcess,
-    SigningIdentity,
     TokenService,
-    write_htpasswd,
 )
 
 from registry_lab.auth import Challenge, RegistryAuth, auth_error, parse_challenge, parse_challenges
+from registry_lab.certificates import x5c_chain
 from registry_lab.errors import DeniedError, RegistryDownError, UnauthorizedError
+from registry_lab.passwords import write_htpasswd
 from registry_lab.ports import free_port
 from registry_lab.registry import RegistryClient
 
@@ -125,7 +126,7 @@ def pushed(client: httpx.Client, repository: str, data: bytes) -> str:
 @pytest.fixture(scope="module")
 def basic_registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RegistryProcess]:
     root = tmp_path_factory.mktemp("basic")
-    write_htpasswd(root / "htpasswd", {BASIC_USER: BASIC_PASSWORD})
+    write_htpasswd(root / "htpasswd", {BASIC_USER: BASIC_PASSWORD}, rounds=4)  # fast
     registry = RegistryProcess(
         root / "registry", f"htpasswd:\n  realm: registry-lab\n  path: {root / 'htpasswd'}\n"
     )
@@ -136,7 +137,7 @@ def basic_registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Registr
 
 @pytest.fixture(scope="module")
 def token_service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TokenService]:
-    service = TokenService(SigningIdentity.create(tmp_path_factory.mktemp("signer")))
+    service = TokenService(tmp_path_factory.mktemp("jetons"))
     yield service
     service.stop()
 
@@ -429,10 +430,11 @@ def test_the_test_token_service_is_trusted_by_distribution(
 
     token = token_service.token("dev", ["repository:equipe/app:pull"])
     header = jwt.get_unverified_header(token)
-    assert header["alg"] == "RS256" and header["x5c"] == token_service.identity.x5c
+    assert header["alg"] == "RS256"
+    assert header["x5c"] == x5c_chain(token_service.config.signing_certificate)
     claims = jwt.decode(token, options={"verify_signature": False})
     assert claims["iss"] == ISSUER and claims["aud"] == SERVICE
     with httpx.Client(base_url=token_registry.url, timeout=5) as http:
         ok = http.get("/v2/", headers={"Authorization": f"Bearer {token}"})
     assert ok.status_code == 200
-    assert os.path.exists(token_service.identity.certificate_path)
+    assert os.path.exists(token_service.authority.cert_path)  # the registry's rootcertbundle
