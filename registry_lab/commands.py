@@ -69,8 +69,13 @@ def run_docker(
     *,
     check: bool = True,
     timeout: float = 300.0,
+    stdin: str | None = None,
 ) -> CommandOutput:
-    """Run ``docker *args`` against the daemon listening on ``socket``."""
+    """Run ``docker *args`` against the daemon listening on ``socket``.
+
+    ``stdin`` is written to the command's standard input (``docker login --password-stdin``):
+    a secret given that way never appears in the command line nor in its output.
+    """
     env = dict(os.environ)
     env.update(
         DOCKER_HOST=f"unix://{socket}",
@@ -82,7 +87,8 @@ def run_docker(
     completed = subprocess.run(
         [find_binary("docker"), *args],
         env=env,
-        stdin=subprocess.DEVNULL,
+        input=stdin,
+        stdin=None if stdin is not None else subprocess.DEVNULL,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,

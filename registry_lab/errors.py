@@ -11,6 +11,7 @@ RegistryLabError
  │    ├── MissingBinaryError
  │    ├── StateDirError
  │    ├── PortBusyError
+ │    ├── NetworkSetupError    the lab's network namespace and veth pair
  │    ├── LabNotRunningError
  │    └── CertificateError     a certificate or key of the lab: unreadable, or not the CA's
  ├── DaemonError              a Docker host (dockerd) or the docker CLI
@@ -21,6 +22,7 @@ RegistryLabError
  └── RegistryError            a registry: the lab's process, or any registry the client talks to
       ├── RegistryStartError
       ├── RegistryDownError    nothing answers (connection refused, timeout, DNS)
+      ├── TLSError             HTTP against HTTPS, a certificate nobody trusts
       ├── DigestMismatchError  content whose sha256 is not the digest announced
       └── RegistryAPIError     the registry answered with an error (its code, HTTP status)
            ├── UnauthorizedError     UNAUTHORIZED (401)
@@ -55,6 +57,7 @@ __all__ = [
     "ManifestUnknownError",
     "MissingBinaryError",
     "NameUnknownError",
+    "NetworkSetupError",
     "NotRootError",
     "PortBusyError",
     "RegistryAPIError",
@@ -63,6 +66,7 @@ __all__ = [
     "RegistryLabError",
     "RegistryStartError",
     "StateDirError",
+    "TLSError",
     "TooManyRequestsError",
     "UnauthorizedError",
     "UnsupportedError",
@@ -148,6 +152,10 @@ class PortBusyError(LabError):
         self.holder = holder
 
 
+class NetworkSetupError(LabError):
+    """The lab's network namespace or veth pair could not be made or removed."""
+
+
 class LabNotRunningError(LabError):
     """An action needs the lab, and the lab is not running."""
 
@@ -189,6 +197,10 @@ class RegistryStartError(RegistryError):
 
 class RegistryDownError(RegistryError):
     """The registry does not answer."""
+
+
+class TLSError(RegistryError):
+    """The secure connection failed: HTTP spoken to an HTTPS client, or an unknown authority."""
 
 
 class DigestMismatchError(RegistryError):

@@ -34,6 +34,7 @@ __all__ = [
     "layer_dag",
     "mark_and_sweep",
     "render_svg",
+    "secure_network",
     "topology",
     "transfer",
     "write_figures",
@@ -86,6 +87,69 @@ def topology(status: LabStatus | None = None) -> graphviz.Digraph:
         )
     graph.edge("host_a", "registry", "docker push\n(HTTP API v2)")
     graph.edge("registry", "host_b", "docker pull\n(HTTP API v2)")
+    return graph
+
+
+@dataclass(frozen=True)
+class HostAccess:
+    """What one host has for the secured registry: the CA in certs.d, an account."""
+
+    label: str
+    trusts: bool
+    account: str | None
+
+
+_MODE_LABELS = {
+    "http": "HTTP en clair",
+    "tls": "HTTPS (autorité du labo)",
+    "htpasswd": "HTTPS + comptes htpasswd",
+    "token": "HTTPS + jetons signés",
+}
+
+
+def secure_network(
+    namespace: str,
+    veth: tuple[str, str],
+    addresses: tuple[str, str],
+    mode: str,
+    hosts: Sequence[HostAccess],
+) -> graphviz.Digraph:
+    """The secured registry in its network namespace, the veth pair, and what each host has."""
+    graph = _new_graph("registry_securise", f"Registry sécurisé : {_MODE_LABELS[mode]}", "LR")
+    with graph.subgraph(name="cluster_machine") as machine:
+        machine.attr(label="machine (espace de noms réseau principal)", style="dashed")
+        for index, host in enumerate(hosts):
+            trust = "certs.d : autorité du labo ✔" if host.trusts else "certs.d : rien ✘"
+            account = f"docker login : {host.account}" if host.account else "docker login : non"
+            machine.node(
+                f"host{index}",
+                f"{host.label}\n{trust}\n{account}",
+                shape="box3d",
+                fillcolor=_COLORS.get(host.label, "#eaeded"),
+            )
+        machine.node("veth0", f"{veth[0]}\n{addresses[0]}", shape="cds", fillcolor="#eaeded")
+    with graph.subgraph(name="cluster_netns") as inside:
+        inside.attr(label=f"espace de noms « {namespace} »", style="rounded", bgcolor="#fbfcfc")
+        inside.node("veth1", f"{veth[1]}\n{addresses[1]}", shape="cds", fillcolor="#eaeded")
+        inside.node(
+            "registry",
+            f"registry (Distribution)\n{addresses[1]}:5000\n{_MODE_LABELS[mode]}",
+            shape="cylinder",
+            fillcolor=_COLORS["registry"],
+        )
+        inside.edge("veth1", "registry")
+        if mode == "token":
+            inside.node(
+                "tokens",
+                f"service de jetons\n{addresses[1]}:5001\n(signe des jetons RS256)",
+                shape="note",
+                fillcolor="#fcf3cf",
+            )
+            inside.edge("veth1", "tokens")
+            inside.edge("tokens", "registry", "confiance : rootcertbundle", style="dotted")
+    for index in range(len(hosts)):
+        graph.edge(f"host{index}", "veth0", "https" if mode != "http" else "http")
+    graph.edge("veth0", "veth1", "paire veth", dir="both", penwidth="2")
     return graph
 
 

@@ -32,6 +32,17 @@ __all__ = ["DockerHost"]
 #: A local port nothing listens on: the proxy for every registry outside the lab.
 CLOSED_PROXY = "http://127.0.0.1:9"
 
+#: The addresses dockerd reaches directly: loopback, and the lab's own network namespaces
+#: (`netns.LAB_RANGE`, the secured registry). Everything else goes to `CLOSED_PROXY`.
+DIRECT_ADDRESSES = "127.0.0.0/8,localhost,::1,198.18.0.0/15"
+
+#: Where dockerd reads its settings (``key.json``, ``certs.d``); each lab host gets its own,
+#: bind-mounted there in a mount namespace of its own.
+ETC_DOCKER = Path("/etc/docker")
+
+#: Runs ``dockerd`` with ``$0`` mounted on /etc/docker, in a private mount namespace.
+_MOUNT_ETC_DOCKER = f'mount --bind "$0" {ETC_DOCKER} && exec "$@"'
+
 
 class DockerHost:
     """One lab host: a ``dockerd`` started with its own data-root, exec-root, socket and pid file.
@@ -80,12 +91,30 @@ class DockerHost:
         return self.root / "docker-config"
 
     @property
+    def etc_docker(self) -> Path:
+        """This host's ``/etc/docker``: dockerd sees this folder there, and only dockerd does."""
+        return self.root / "etc-docker"
+
+    @property
+    def certs_dir(self) -> Path:
+        """This host's ``/etc/docker/certs.d``: the registries' CAs it trusts, one folder each."""
+        return self.etc_docker / "certs.d"
+
+    @property
     def containerd_pidfile(self) -> Path:
         return self.exec_root / "containerd" / "containerd.pid"
 
     def argv(self) -> list[str]:
-        """The dockerd command line: no bridge, no iptables, nothing shared with other daemons."""
+        """The dockerd command line: no bridge, no iptables, nothing shared with other daemons.
+
+        dockerd reads ``/etc/docker/certs.d`` (the CAs a host trusts, as Docker documents it)
+        and writes ``/etc/docker/key.json``: it runs in a mount namespace of its own where
+        `etc_docker` is mounted on /etc/docker, so each host trusts its own CAs and the
+        machine's /etc/docker is neither read nor written.
+        """
         return [
+            find_binary("unshare"), "--mount", "--propagation", "private", "--",
+            "/bin/sh", "-c", _MOUNT_ETC_DOCKER, str(self.etc_docker),
             find_binary("dockerd"),
             "--data-root", str(self.data_root),
             "--exec-root", str(self.exec_root),
@@ -107,7 +136,7 @@ class DockerHost:
         env.update(
             HTTP_PROXY=CLOSED_PROXY,
             HTTPS_PROXY=CLOSED_PROXY,
-            NO_PROXY="127.0.0.0/8,localhost,::1",
+            NO_PROXY=DIRECT_ADDRESSES,
         )
         return env
 
@@ -152,6 +181,8 @@ class DockerHost:
         # dockerd creates its data-root and exec-root itself, and says in its log when it
         # cannot (a file where a folder should be): that log is what `wait_ready` shows.
         self.docker_config.mkdir(parents=True, exist_ok=True)
+        self.certs_dir.mkdir(parents=True, exist_ok=True)
+        ETC_DOCKER.mkdir(exist_ok=True)  # shipped by docker.io; the mount point must exist
         self.__dict__.pop("client", None)
         self._launched = spawn(self.argv(), self.log, env=self.environment())
 
@@ -202,12 +233,32 @@ class DockerHost:
         self.require()
         return docker.DockerClient(base_url=self.url, version="auto", timeout=300)
 
-    def docker(self, *args: str, check: bool = True, timeout: float = 300.0) -> CommandOutput:
+    def docker(
+        self, *args: str, check: bool = True, timeout: float = 300.0, stdin: str | None = None
+    ) -> CommandOutput:
         """Run the real ``docker`` CLI against this host: ``host.docker("images")``."""
         self.require()
         return run_docker(
-            self.label, self.socket, self.docker_config, args, check=check, timeout=timeout
+            self.label,
+            self.socket,
+            self.docker_config,
+            args,
+            check=check,
+            timeout=timeout,
+            stdin=stdin,
         )
+
+    def credentials(self, name: str) -> dict[str, Any] | None:
+        """What ``docker login`` saved on this host for the registry of image ``name``.
+
+        The docker CLI reads this host's own config.json; the Docker SDK must be given it.
+        """
+        import docker.auth
+
+        config = docker.auth.load_config(str(self.docker_config / "config.json"))
+        registry, _ = docker.auth.resolve_repository_name(name)
+        found = docker.auth.resolve_authconfig(config, registry)
+        return dict(found) if found else None
 
     def version(self) -> str:
         """The Docker Engine version of this host."""

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     import graphviz
 
     from .dashboard import Dashboard
+    from .secure import SecureRegistry
 
 __all__ = ["REQUIRED_BINARIES", "Lab"]
 
@@ -162,8 +163,23 @@ class Lab:
                     raise
         return cache
 
+    def secure(self, mode: str = "tls") -> SecureRegistry:
+        """The private and secured registry, in ``mode`` (http, tls, htpasswd or token).
+
+        It runs in a network namespace of its own, reached by the hosts through a veth pair;
+        started (or restarted in another mode) when needed.
+        """
+        from .secure import SecureRegistry
+
+        self.start()
+        secure = SecureRegistry(self.home)
+        with locked(self.home):
+            secure.start(mode)
+        return secure
+
     def down(self) -> None:
-        """Stop everything the lab started (hosts, registry, Hub, cache), by pid; data stays."""
+        """Stop everything the lab started (hosts, registries, Hub, cache, the secured
+        registry's network), by pid; data stays."""
         if not self.home.is_dir():
             return
         parts: list[DockerHost | RegistryService] = [*self.hosts, self.registry]
@@ -172,6 +188,10 @@ class Lab:
         with locked(self.home), ThreadPoolExecutor(max_workers=5) as pool:
             for future in [pool.submit(part.stop) for part in parts]:
                 future.result()
+            if (self.home / "reseau.json").exists():
+                from .secure import SecureRegistry
+
+                SecureRegistry(self.home).remove()
         unmount_under(self.home)
 
     def reset(self) -> None:

@@ -47,6 +47,9 @@ BINARY_PACKAGES: dict[str, str] = {
     "busybox": "busybox-static",
     "dot": "graphviz",
     "skopeo": "skopeo",
+    "ip": "iproute2",
+    "unshare": "util-linux",
+    "nginx": "nginx",
 }
 
 #: Where Debian puts programs; looked at when PATH misses one, to give a better hint.

@@ -19,6 +19,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
+from .clinic import diagnose
 from .errors import (
     DaemonDownError,
     DaemonError,
@@ -241,7 +242,14 @@ def _progress(choice: bool | Progress | None, title: str) -> Progress:
 
 
 # -- errors -----------------------------------------------------------------------------------
+#: The clinic's symptoms a push or a pull can end with, raised as their own errors.
+_REFUSALS = ("http-https", "x509", "no-credentials", "denied", "unauthorized", "toomanyrequests")
+
+
 def _error(message: str, host: DockerHost, registry: RegistryService, reference: str) -> Exception:
+    diagnosis = diagnose(message)
+    if diagnosis.symptom is not None and diagnosis.symptom.key in _REFUSALS:
+        return diagnosis.error()
     text = message.lower()
     repository = reference.split("@")[0].rsplit(":", 1)[0] if "/" in reference else reference
     repository = repository.removeprefix(f"{registry.address}/")
@@ -426,7 +434,9 @@ def push(
         host,
         registry,
         target,
-        lambda: host.client.api.push(name, tag=tag, stream=True, decode=True),
+        lambda: host.client.api.push(
+            name, tag=tag, stream=True, decode=True, auth_config=host.credentials(name)
+        ),
         _FINAL_PUSH,
         display,
     )
@@ -454,7 +464,9 @@ def pull(
         host,
         registry,
         target,
-        lambda: host.client.api.pull(name, tag=tag, stream=True, decode=True),
+        lambda: host.client.api.pull(
+            name, tag=tag, stream=True, decode=True, auth_config=host.credentials(name)
+        ),
         _FINAL_PULL,
         display,
     )

@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 
 from registry_lab import Lab
+from registry_lab.netns import network_leftovers
 from registry_lab.ports import free_port
 from registry_lab.processes import pids_mentioning
 from registry_lab.state import mounts_under
@@ -46,6 +47,8 @@ def assert_nothing_left(home: Path) -> None:
     pids, mounts = leftovers(home)
     assert pids == [], f"processus du labo encore en vie : {[command(pid) for pid in pids]}"
     assert mounts == [], f"montages restés sous {home} : {mounts}"
+    network = network_leftovers(home)
+    assert network == [], f"réseau du labo resté (espace de noms, veth) : {network}"
 
 
 def discard_lab(home: Path, port: int | None = None) -> None:

@@ -31,6 +31,7 @@ from .ex05_pin_on_b import (
     check_05,
 )
 from .ex06_through_the_cache import EXERCISE_06_IMAGE, check_06
+from .ex07_least_privilege import EXERCISE_07_IMAGE, check_07, prepare_07
 from .ex08_cleanup import (
     EXERCISE_08_KEPT_TAG,
     EXERCISE_08_OLD_TAG,
@@ -57,6 +58,7 @@ __all__ = [
     "EXERCISE_05_SOURCE",
     "EXERCISE_05_TAG",
     "EXERCISE_06_IMAGE",
+    "EXERCISE_07_IMAGE",
     "EXERCISE_08_KEPT_TAG",
     "EXERCISE_08_OLD_TAG",
     "EXERCISE_08_REPOSITORY",
@@ -69,6 +71,8 @@ __all__ = [
     "check_04",
     "check_05",
     "check_06",
+    "check_07",
     "check_08",
+    "prepare_07",
     "prepare_08",
 ]
