@@ -445,6 +445,8 @@ class CertificateInfo:
     def __str__(self) -> str:
         return text_table(("Certificat", self.path.name), self._rows())
 
+    __repr__ = __str__
+
     def _repr_html_(self) -> str:
         return html_table(("Champ", "Valeur"), self._rows(), caption=f"Certificat {self.path.name}")
 

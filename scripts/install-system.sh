@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installe les paquets Debian du labo qui manquent (rien n'est réinstallé s'ils sont là).
 set -euo pipefail
-PACKAGES=(docker.io docker-registry busybox-static graphviz skopeo chromium nginx)
+PACKAGES=(docker.io docker-registry busybox-static graphviz skopeo chromium nginx iproute2 openssl)
 
 missing=()
 for package in "${PACKAGES[@]}"; do
