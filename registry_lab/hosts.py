@@ -161,6 +161,18 @@ class DockerHost:
     def healthy(self) -> bool:
         return self.pid is not None and self.ping()
 
+    @property
+    def sees_own_etc_docker(self) -> bool:
+        """True when this host's dockerd runs in a mount namespace of its own (see `argv`),
+        so that it reads `etc_docker` as /etc/docker; False for a dockerd started before."""
+        pid = self.pid
+        try:
+            return pid is not None and os.readlink(f"/proc/{pid}/ns/mnt") != os.readlink(
+                "/proc/self/ns/mnt"
+            )
+        except OSError:
+            return False
+
     # -- lifecycle ---------------------------------------------------------------------------
     def clean_stale(self) -> None:
         """Remove the pid files and socket a crashed dockerd (and its containerd) left behind.

@@ -30,7 +30,6 @@ import ssl
 import sys
 import time
 from dataclasses import dataclass, replace
-from functools import cached_property
 from html import escape
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -49,7 +48,7 @@ from .errors import (
 )
 from .netns import LabNetwork
 from .passwords import generate_password, masked_htpasswd, write_htpasswd
-from .processes import is_alive, live_pid, log_tail, remove_file, spawn, stop_pid
+from .processes import find_binary, is_alive, live_pid, log_tail, remove_file, spawn, stop_pid
 from .services import RegistryService
 from .tables import html_table, text_table
 from .token_service import TokenCall, TokenServiceConfig, decode_claims, read_calls
@@ -158,6 +157,7 @@ class SecureRegistry(RegistryService):
         self.root = home / "registry-securise"
         self.network = LabNetwork.for_home(home)
         self.authority = CertificateAuthority(self.root / "ca")
+        self._clients: dict[str, RegistryClient] = {}
 
     # -- where it is -------------------------------------------------------------------------
     @property
@@ -348,7 +348,8 @@ class SecureRegistry(RegistryService):
                 "« python -m registry_lab reset --yes » repart d'un dossier d'état neuf.",
             ) from exc
         self._launched = spawn(
-            self.network.command(self._registry_binary(), "serve", str(self.config)), self.log
+            self.network.command(find_binary("docker-registry"), "serve", str(self.config)),
+            self.log,
         )
         self.pidfile.write_text(f"{self._launched}\n")
         if mode == "token":
@@ -362,12 +363,6 @@ class SecureRegistry(RegistryService):
             self.token_pidfile.write_text(f"{token_pid}\n")
             self._wait_token_service(token_pid)
         self.wait_ready()
-
-    @staticmethod
-    def _registry_binary() -> str:
-        from .processes import find_binary
-
-        return find_binary("docker-registry")
 
     def _wait_token_service(self, pid: int, timeout: float = 30.0) -> None:
         deadline = time.monotonic() + timeout
@@ -414,6 +409,12 @@ class SecureRegistry(RegistryService):
     def trust(self, host: DockerHost) -> TrustChange:
         """Make ``host`` trust the lab's authority for this registry (``certs.d``, as Docker
         documents it: no restart needed, dockerd reads it at each connection)."""
+        if host.pid is not None and not host.sees_own_etc_docker:
+            raise LabError(
+                f"Le dockerd de l'{host.label} a été démarré par une version du labo qui ne lui "
+                "donnait pas son propre /etc/docker : il ne verrait pas l'autorité du labo.",
+                "redémarrez le labo : python -m registry_lab down, puis python -m registry_lab up.",
+            )
         path = self._trust_path(host)
         path.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(self.ca_certificate, path)
@@ -487,10 +488,14 @@ class SecureRegistry(RegistryService):
         verify: str | bool = str(self.ca_certificate) if self.mode != "http" else False
         return RegistryClient(self.url, auth=auth, verify=verify, timeout=10)
 
-    @cached_property
+    @property
     def client(self) -> RegistryClient:
-        """The client the lab uses for its own reads (as « dev » when accounts are needed)."""
-        return self.client_for("dev" if self.mode in ("htpasswd", "token") else None)
+        """The client the lab uses for its own reads (as « dev » when accounts are needed),
+        one per mode: http or https, with or without credentials."""
+        mode = self.mode
+        if mode not in self._clients:
+            self._clients[mode] = self.client_for("dev" if mode in ("htpasswd", "token") else None)
+        return self._clients[mode]
 
     def token_for(self, user: str, *scopes: str) -> TokenView:
         """Ask the token service for ``scopes`` as ``user`` (a real HTTPS request), and show

@@ -72,6 +72,7 @@ def test_tls_needs_the_lab_authority_in_certs_d(lab: Lab) -> None:
         push(lab.host_a, secure, IMAGE, progress=False)
     assert "certs.d" in refused.value.hint
 
+    assert lab.host_a.sees_own_etc_docker
     change = secure.trust(lab.host_a)
     assert change.path == lab.host_a.certs_dir / secure.address / "ca.crt"
     assert change.docker_path == f"/etc/docker/certs.d/{secure.address}/ca.crt"
