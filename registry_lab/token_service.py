@@ -92,6 +92,8 @@ DEFAULT_SERVICE = "registry-lab"
 DEFAULT_LIFETIME = 300
 _ALL = "*"
 _MAX_FORM = 64 * 1024
+#: How often (seconds) the serving loop looks whether SIGTERM came.
+_POLL = 0.2
 
 Rights = Mapping[str, Sequence[Mapping[str, Any]]]
 
@@ -724,31 +726,31 @@ def main(argv: Sequence[str] | None = None) -> int:
     if len(args) != 1:
         print(USAGE, file=sys.stderr)
         return 2
-    try:
-        config = TokenServiceConfig.load(Path(args[0]))
-        server = TokenServer(config)
-    except RegistryLabError as exc:
-        print(f"Le service de jetons ne démarre pas : {exc}", file=sys.stderr)
-        return 1
     stop = threading.Event()
 
     def on_signal(signum: int, frame: FrameType | None) -> None:
         stop.set()
 
+    # Handlers first: a SIGTERM sent as soon as the port listens still ends the loop cleanly.
+    # The loop is ours (not serve_forever + shutdown, which hangs when shutdown comes first).
     previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGTERM, signal.SIGINT)}
-    thread = threading.Thread(target=server.serve_forever, name="jetons", daemon=True)
-    thread.start()
-    print(
-        f"Service de jetons à l'écoute sur {server.url}/token "
-        f"(service « {config.service} », émetteur « {config.issuer} »).",
-        flush=True,
-    )
     try:
-        stop.wait()
+        try:
+            config = TokenServiceConfig.load(Path(args[0]))
+            server = TokenServer(config)
+        except RegistryLabError as exc:
+            print(f"Le service de jetons ne démarre pas : {exc}", file=sys.stderr)
+            return 1
+        print(
+            f"Service de jetons à l'écoute sur {server.url}/token "
+            f"(service « {config.service} », émetteur « {config.issuer} »).",
+            flush=True,
+        )
+        server.timeout = _POLL
+        with server:
+            while not stop.is_set():
+                server.handle_request()
     finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
         for sig, handler in previous.items():
             signal.signal(sig, handler)
     print("Service de jetons arrêté.", flush=True)

@@ -531,21 +531,21 @@ def test_distribution_checks_the_chain_not_the_key_usage(
 ) -> None:
     """Distribution verifies ``x5c`` up to ``rootcertbundle`` with ``ExtKeyUsageAny``: a server
     certificate of the same authority signs acceptable tokens, another authority's does not."""
-    url = f"{registry.url}/v2/cours/app/tags/list"
+    url = f"{registry.url}/v2/cours/inexistant/tags/list"
     ca = trusting(setup)
 
     def status(config: TokenServiceConfig) -> int:
-        token = make_token(config, "lecteur", ["repository:cours/app:pull"])
+        token = make_token(config, "lecteur", ["repository:cours/inexistant:pull"])
         headers = {"Authorization": f"Bearer {token}"}
         return httpx.get(url, headers=headers, verify=ca, timeout=10).status_code
 
-    assert status(setup.config) == 200
+    assert status(setup.config) == 404  # let in: the repository does not exist
     server_signed = replace(
         setup.config,
         signing_certificate=setup.config.tls_certificate,
         signing_key=setup.config.tls_key,
     )
-    assert status(server_signed) == 200
+    assert status(server_signed) == 404
     stranger = make_setup(tmp_path)
     foreign = replace(
         setup.config,
