@@ -37,8 +37,9 @@ LAB_RANGE = ipaddress.IPv4Network("198.18.0.0/15")
 #: Every namespace and veth the lab creates starts with these (``down`` and tests look for them).
 NAMESPACE_PREFIX = "registry-lab-"
 VETH_PREFIX = "rlab"
-#: Where ``ip netns add`` keeps its namespaces.
+#: Where ``ip netns add`` keeps its namespaces, and where the kernel lists interfaces.
 NETNS_DIR = Path("/run/netns")
+SYS_NET = Path("/sys/class/net")
 
 
 def _ip(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
@@ -72,7 +73,7 @@ def network_leftovers(home: Path) -> list[str]:
     """What remains of the network of the lab in ``home``: its namespace, its veth (if any)."""
     key = _key(home)
     left = [name for name in lab_namespaces() if name == f"{NAMESPACE_PREFIX}{key}"]
-    if _ip("link", "show", f"{VETH_PREFIX}{key}", check=False).returncode == 0:
+    if (SYS_NET / f"{VETH_PREFIX}{key}").exists():
         left.append(f"{VETH_PREFIX}{key}")
     return left
 
@@ -139,7 +140,7 @@ class LabNetwork:
         return (NETNS_DIR / self.name).exists() and self._link_exists()
 
     def _link_exists(self) -> bool:
-        return _ip("link", "show", self.host_side, check=False).returncode == 0
+        return (SYS_NET / self.host_side).exists()
 
     def pids(self) -> list[int]:
         """The processes running inside the namespace."""
@@ -181,7 +182,7 @@ class LabNetwork:
         if (NETNS_DIR / self.name).exists():
             _ip("netns", "delete", self.name)
         if self._link_exists():
-            _ip("link", "delete", self.host_side)
+            _ip("link", "delete", self.host_side, check=False)  # gone with the namespace
 
     def command(self, *argv: str) -> list[str]:
         """``argv`` run inside the namespace (``ip netns exec NAME …``)."""

@@ -51,7 +51,7 @@ from .passwords import generate_password, masked_htpasswd, write_htpasswd
 from .processes import find_binary, is_alive, live_pid, log_tail, remove_file, spawn, stop_pid
 from .services import RegistryService
 from .tables import html_table, text_table
-from .token_service import TokenCall, TokenServiceConfig, decode_claims, read_calls
+from .token_service import TokenCalls, TokenServiceConfig, decode_claims, read_calls
 
 if TYPE_CHECKING:
     import graphviz
@@ -359,7 +359,7 @@ class SecureRegistry(RegistryService):
                 "registry_lab.token_service",
                 str(self.token_config),
             ]
-            token_pid = spawn(self.network.command(*token_argv), self.token_log)
+            token_pid = spawn(self.network.command(*token_argv), self.root / "jetons-sortie.log")
             self.token_pidfile.write_text(f"{token_pid}\n")
             self._wait_token_service(token_pid)
         self.wait_ready()
@@ -644,30 +644,3 @@ class AccountsTable:
 
     def _repr_html_(self) -> str:
         return html_table(["compte", "droits", "mot de passe"], self._rows())
-
-
-class TokenCalls(list[TokenCall]):
-    """The token service's journal: who asked for which scope, what was granted."""
-
-    def _rows(self) -> list[list[str]]:
-        return [
-            [
-                call.user or "(anonyme)",
-                " ".join(call.scopes) or "(aucune)",
-                " ".join(call.granted) or "(rien)",
-                str(call.status),
-            ]
-            for call in self
-        ]
-
-    def __str__(self) -> str:
-        return text_table(
-            ["utilisateur", "portée demandée", "droits accordés", "statut"], self._rows()
-        )
-
-    __repr__ = __str__
-
-    def _repr_html_(self) -> str:
-        return html_table(
-            ["utilisateur", "portée demandée", "droits accordés", "statut"], self._rows()
-        )

@@ -684,6 +684,8 @@ class TokenCalls(list[TokenCall]):
             return "Aucun appel au service de jetons."
         return text_table(self._HEADERS, self._rows())
 
+    __repr__ = __str__
+
     def _repr_html_(self) -> str:
         if not self:
             return "<p>Aucun appel au service de jetons.</p>"
