@@ -15,6 +15,7 @@ from .copying import CopyReport
 from .doctor import Check, DoctorReport, diagnose
 from .errors import (
     BlobUnknownError,
+    CertificateError,
     DaemonDownError,
     DaemonError,
     DaemonStartError,
@@ -29,6 +30,7 @@ from .errors import (
     ManifestUnknownError,
     MissingBinaryError,
     NameUnknownError,
+    NetworkSetupError,
     NotRootError,
     PortBusyError,
     RegistryAPIError,
@@ -37,6 +39,7 @@ from .errors import (
     RegistryLabError,
     RegistryStartError,
     StateDirError,
+    TLSError,
     TooManyRequestsError,
     UnauthorizedError,
     UnsupportedError,
@@ -65,6 +68,7 @@ from .notebook import install_error_display
 from .reference import Reference, parse_reference
 from .registry import RegistryClient
 from .registry_log import listen
+from .secure import SecureRegistry
 from .services import RegistryService
 from .status import ComponentStatus, LabStatus
 from .storage import StorageTree, SweepPlan, disk_usage, plan_sweep, read_storage
@@ -78,6 +82,7 @@ __all__ = [
     "BASE_IMAGE",
     "BlobUnknownError",
     "Capabilities",
+    "CertificateError",
     "Check",
     "CommandOutput",
     "ComponentStatus",
@@ -114,6 +119,7 @@ __all__ = [
     "ManifestUnknownError",
     "MissingBinaryError",
     "NameUnknownError",
+    "NetworkSetupError",
     "NotRootError",
     "Platform",
     "PortBusyError",
@@ -126,9 +132,11 @@ __all__ = [
     "RegistryLabError",
     "RegistryService",
     "RegistryStartError",
+    "SecureRegistry",
     "StateDirError",
     "StorageTree",
     "SweepPlan",
+    "TLSError",
     "TooManyRequestsError",
     "Transcript",
     "TransferReport",

@@ -14,6 +14,7 @@ from .hosts import DockerHost
 from .images import BASE_IMAGE, ensure_base_image, static_busybox
 from .ports import port_holder, port_is_free
 from .processes import find_binary
+from .secure import SecureRegistry
 from .services import DEFAULT_PORT, RegistryService
 from .state import default_home, load_settings, locked, prepare_home, save_settings, unmount_under
 from .status import ComponentStatus, LabStatus
@@ -23,7 +24,6 @@ if TYPE_CHECKING:
     import graphviz
 
     from .dashboard import Dashboard
-    from .secure import SecureRegistry
 
 __all__ = ["REQUIRED_BINARIES", "Lab"]
 
@@ -38,6 +38,24 @@ def require_root() -> None:
             "Le labo démarre de vrais démons Docker (dockerd) : il faut être root.",
             "relancez en root : sudo -E python -m registry_lab up (ou « sudo make lab »).",
         )
+
+
+def _registry_status(registry: RegistryService, name: str) -> ComponentStatus:
+    """One registry's line of the status: its state, and its repositories with their tags."""
+    healthy = registry.healthy
+    contents = []
+    if healthy:
+        for repository in registry.repositories():
+            tags = registry.tags(repository)
+            contents.append(f"{repository} ({', '.join(tags) if tags else 'aucun tag'})")
+    return ComponentStatus(
+        name=name,
+        address=registry.url,
+        pid=registry.pid,
+        state=registry.state if healthy or registry.pid is None else "ne répond pas",
+        version=f"Distribution {registry.version()}",
+        contents=contents,
+    )
 
 
 class Lab:
@@ -169,8 +187,6 @@ class Lab:
         It runs in a network namespace of its own, reached by the hosts through a veth pair;
         started (or restarted in another mode) when needed.
         """
-        from .secure import SecureRegistry
-
         self.start()
         secure = SecureRegistry(self.home)
         with locked(self.home):
@@ -189,8 +205,6 @@ class Lab:
             for future in [pool.submit(part.stop) for part in parts]:
                 future.result()
             if (self.home / "reseau.json").exists():
-                from .secure import SecureRegistry
-
                 SecureRegistry(self.home).remove()
         unmount_under(self.home)
 
@@ -216,24 +230,11 @@ class Lab:
                     contents=host.image_tags() if healthy else [],
                 )
             )
-        registry = self.registry
-        healthy = registry.healthy
-        contents = []
-        if healthy:
-            for repository in registry.repositories():
-                tags = registry.tags(repository)
-                contents.append(f"{repository} ({', '.join(tags) if tags else 'aucun tag'})")
-        components.insert(
-            1,
-            ComponentStatus(
-                name="registry",
-                address=registry.url,
-                pid=registry.pid,
-                state=registry.state if healthy or registry.pid is None else "ne répond pas",
-                version=f"Distribution {registry.version()}",
-                contents=contents,
-            ),
-        )
+        components.insert(1, _registry_status(self.registry, "registry"))
+        if (self.home / "reseau.json").exists():
+            secure = SecureRegistry(self.home)
+            if secure.pid is not None:
+                components.append(_registry_status(secure, f"registry sécurisé ({secure.mode})"))
         return LabStatus(home=str(self.home), components=tuple(components))
 
     def doctor(self) -> DoctorReport:

@@ -213,6 +213,17 @@ def test_secrets_stay_in_files_only_root_reads(lab: Lab) -> None:
     assert find_secrets(shown, tuple(passwords)) == []
 
 
+def test_status_lists_the_secured_registry_while_it_runs(lab: Lab) -> None:
+    secure = lab.secure("tls")
+    shown = {component.name: component for component in lab.status().components}
+    component = shown["registry sécurisé (tls)"]
+    assert component.running and component.address == secure.url
+    assert "cours/bonjour (1.0)" in component.contents
+    secure.stop()
+    names = [component.name for component in lab.status().components]
+    assert all(not name.startswith("registry sécurisé") for name in names)
+
+
 def test_down_removes_the_namespace_and_the_veth(lab: Lab) -> None:
     secure = lab.secure("tls")
     assert secure.network.exists

@@ -403,9 +403,15 @@ def start_service(config_path: Path, port: int, output: Path) -> subprocess.Pope
 
 
 def stop(process: subprocess.Popen[bytes]) -> int:
+    """SIGTERM, and its exit code; killed (and the test failed) if it does not stop."""
     if process.poll() is None:
         process.send_signal(signal.SIGTERM)
-    return process.wait(timeout=10)
+    try:
+        return process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+        raise
 
 
 @pytest.fixture(scope="module")
