@@ -45,6 +45,16 @@ def lab() -> Iterator[Lab]:
         discard_lab(home, lab.registry.port)
 
 
+def _pushed(lab: Lab, mode: str) -> SecureRegistry:
+    """The secured registry in ``mode``, holding IMAGE pushed from hôte A (as « dev »)."""
+    secure = lab.secure(mode)
+    secure.trust(lab.host_a)
+    if mode in ("htpasswd", "token") and secure.logged_in(lab.host_a) != "dev":
+        secure.login(lab.host_a, "dev")
+    push(lab.host_a, secure, IMAGE, progress=False)
+    return secure
+
+
 def _docker_push(lab: Lab, secure: SecureRegistry, host_key: str = "a") -> str:
     host = lab.host_a if host_key == "a" else lab.host_b
     name = f"{secure.address}/{IMAGE}"
@@ -163,7 +173,7 @@ def test_token_rights_lecteur_pulls_and_cannot_push(lab: Lab) -> None:
 
 
 def test_token_challenge_is_recorded(lab: Lab) -> None:
-    secure = lab.secure("token")
+    secure = _pushed(lab, "token")
     client = secure.client_for("lecteur")
     with client.record() as transcript:
         client.manifest("cours/bonjour", "1.0")
@@ -180,7 +190,7 @@ def test_token_challenge_is_recorded(lab: Lab) -> None:
 
 
 def test_lecteur_token_cannot_upload(lab: Lab) -> None:
-    secure = lab.secure("token")
+    secure = _pushed(lab, "token")
     # The registry answers 401 « insufficient_scope »: denied, as docker says it.
     with pytest.raises(DeniedError) as refused:
         secure.client_for("lecteur").upload_blob("cours/bonjour", b"interdit")
@@ -188,7 +198,7 @@ def test_lecteur_token_cannot_upload(lab: Lab) -> None:
 
 
 def test_delete_is_unsupported_on_the_secured_registry(lab: Lab) -> None:
-    secure = lab.secure("token")
+    secure = _pushed(lab, "token")
     digest = secure.client.head_manifest("cours/bonjour", "1.0").digest
     with pytest.raises(UnsupportedError) as refused:
         secure.client.delete_manifest("cours/bonjour", digest)
@@ -196,7 +206,7 @@ def test_delete_is_unsupported_on_the_secured_registry(lab: Lab) -> None:
 
 
 def test_secrets_stay_in_files_only_root_reads(lab: Lab) -> None:
-    secure = lab.secure("token")
+    secure = _pushed(lab, "token")
     for path in (
         secure.passwords_file,
         secure.htpasswd,
@@ -213,8 +223,33 @@ def test_secrets_stay_in_files_only_root_reads(lab: Lab) -> None:
     assert find_secrets(shown, tuple(passwords)) == []
 
 
+def test_exercise_07_both_ways(lab: Lab) -> None:
+    from registry_lab.exercises import check_07, prepare_07
+
+    secure = prepare_07(lab)
+    build_example(lab.host_a, "au-revoir")
+    before = check_07(lab)
+    assert not before.ok
+    text = str(before)
+    assert "L'hôte B ne fait pas confiance" in text or "n'a pas cours/au-revoir" in text
+
+    push(lab.host_a, secure, "cours/au-revoir:1.0", progress=False)
+    secure.trust(lab.host_b)
+    secure.login(lab.host_b, "dev")  # too much: the checker wants « lecteur »
+    pull(lab.host_b, secure, "cours/au-revoir:1.0", progress=False)
+    too_much = check_07(lab)
+    assert not too_much.ok
+    assert "connecté en « dev »" in str(too_much)
+
+    secure.login(lab.host_b, "lecteur")
+    lab.host_b.docker("rmi", f"{secure.address}/cours/au-revoir:1.0")
+    pull(lab.host_b, secure, "cours/au-revoir:1.0", progress=False)
+    after = check_07(lab)
+    assert after.ok, str(after)
+
+
 def test_status_lists_the_secured_registry_while_it_runs(lab: Lab) -> None:
-    secure = lab.secure("tls")
+    secure = _pushed(lab, "tls")
     shown = {component.name: component for component in lab.status().components}
     component = shown["registry sécurisé (tls)"]
     assert component.running and component.address == secure.url
@@ -225,7 +260,7 @@ def test_status_lists_the_secured_registry_while_it_runs(lab: Lab) -> None:
 
 
 def test_down_removes_the_namespace_and_the_veth(lab: Lab) -> None:
-    secure = lab.secure("tls")
+    secure = _pushed(lab, "tls")
     assert secure.network.exists
     lab.down()
     assert network_leftovers(lab.home) == []
