@@ -16,7 +16,6 @@ CertificateInfo.from_file(cert)                          # subject, SAN, dates, 
 from __future__ import annotations
 
 import base64
-import contextlib
 import datetime as dt
 import ipaddress
 import os
@@ -31,6 +30,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from .errors import CertificateError, describe_os_error
+from .state import write_private
 from .tables import html_table, text_table
 
 __all__ = ["CA_COMMON_NAME", "CertificateAuthority", "CertificateInfo", "x5c_chain"]
@@ -52,18 +52,9 @@ KEY_SIZE = 2048
 
 def _write(path: Path, data: bytes, mode: int) -> None:
     """Write ``data`` to ``path`` atomically, the file being ``mode`` from its first byte."""
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
-        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
-        try:
-            os.fchmod(fd, mode)
-            os.write(fd, data)
-        finally:
-            os.close(fd)
-        os.replace(temporary, path)
+        write_private(path, data, mode)
     except OSError as exc:
-        with contextlib.suppress(OSError):
-            temporary.unlink()
         raise CertificateError(
             f"Impossible d'écrire {path} : {describe_os_error(exc)}.",
             "vérifiez que le dossier des certificats du labo est accessible en écriture.",

@@ -16,8 +16,6 @@ print(masked_htpasswd(folder / "htpasswd"))                # dev:$2b$10$… (emp
 
 from __future__ import annotations
 
-import contextlib
-import os
 import secrets
 from collections.abc import Mapping
 from pathlib import Path
@@ -25,6 +23,7 @@ from pathlib import Path
 import bcrypt
 
 from .errors import LabError, describe_os_error
+from .state import write_private
 
 __all__ = [
     "MASK",
@@ -80,19 +79,9 @@ def write_htpasswd(path: Path, users: Mapping[str, str], rounds: int = 10) -> No
     for user in users:
         _check_user(user)
     lines = "".join(f"{user}:{_hash(user, password, rounds)}\n" for user, password in users.items())
-    path = Path(path)
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
-        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        try:
-            os.fchmod(fd, 0o600)  # even if the file was there with another mode
-            os.write(fd, lines.encode("ascii"))
-        finally:
-            os.close(fd)
-        os.replace(temporary, path)
+        write_private(Path(path), lines.encode("ascii"))
     except OSError as exc:
-        with contextlib.suppress(OSError):
-            temporary.unlink()
         raise LabError(
             f"Impossible d'écrire le fichier htpasswd {path} : {describe_os_error(exc)}.",
             "vérifiez que son dossier existe et que vous pouvez y écrire.",

@@ -50,6 +50,7 @@ from .netns import LabNetwork
 from .passwords import generate_password, masked_htpasswd, write_htpasswd
 from .processes import find_binary, is_alive, live_pid, log_tail, remove_file, spawn, stop_pid
 from .services import RegistryService
+from .state import write_private
 from .tables import html_table, text_table
 from .token_service import TokenCalls, TokenServiceConfig, decode_claims, read_calls
 
@@ -245,9 +246,7 @@ class SecureRegistry(RegistryService):
         if set(saved) != set(RIGHTS):
             saved = {user: saved.get(user) or generate_password() for user in RIGHTS}
             self.root.mkdir(parents=True, exist_ok=True)
-            self.passwords_file.touch(mode=0o600)
-            self.passwords_file.chmod(0o600)
-            self.passwords_file.write_text(json.dumps(saved, indent=1) + "\n")
+            write_private(self.passwords_file, json.dumps(saved, indent=1) + "\n")
         return {user: str(password) for user, password in saved.items()}
 
     def password(self, user: str) -> str:
@@ -298,7 +297,8 @@ class SecureRegistry(RegistryService):
                 log=self.token_log,
             ).save(self.token_config)
         secret = self._secret()
-        self.config.write_text(
+        write_private(
+            self.config,
             _CONFIG.format(
                 mode=mode,
                 data=self.storage,
@@ -306,16 +306,14 @@ class SecureRegistry(RegistryService):
                 secret=secret,
                 tls=tls,
                 auth=auth,
-            )
+            ),
         )
-        self.config.chmod(0o600)
         (self.root / "mode").write_text(f"{mode}\n")
 
     def _secret(self) -> str:
         path = self.root / "secret-http"
         if not path.exists():
-            path.touch(mode=0o600)
-            path.write_text(generate_password())
+            write_private(path, generate_password())
         return path.read_text().strip()
 
     def config_text(self) -> str:

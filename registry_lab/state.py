@@ -23,7 +23,29 @@ __all__ = [
     "prepare_home",
     "save_settings",
     "unmount_under",
+    "write_private",
 ]
+
+
+def write_private(path: Path, data: bytes | str, mode: int = 0o600) -> None:
+    """Write ``data`` to ``path`` atomically, the file being ``mode`` (only its owner reads
+    it) from its first byte; raises `OSError`, which each caller words in French."""
+    path = Path(path)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    content = data.encode() if isinstance(data, str) else data
+    try:
+        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
+        try:
+            os.fchmod(fd, mode)  # even if a temporary file was left with another mode
+            os.write(fd, content)
+        finally:
+            os.close(fd)
+        os.replace(temporary, path)
+    except OSError:
+        with contextlib.suppress(OSError):
+            temporary.unlink()
+        raise
+
 
 #: A unix socket path must fit in ``sockaddr_un.sun_path`` (108 bytes, NUL included).
 MAX_SOCKET_PATH = 107

@@ -67,6 +67,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from .certificates import x5c_chain
 from .errors import CertificateError, LabError, PortBusyError, RegistryLabError, describe_os_error
 from .passwords import check_htpasswd
+from .state import write_private
 from .tables import html_table, text_table
 
 __all__ = [
@@ -195,14 +196,8 @@ class TokenServiceConfig:
     def save(self, path: Path) -> None:
         """Write the configuration as JSON, mode 0600."""
         data = (json.dumps(self.to_json(), indent=2, ensure_ascii=False) + "\n").encode()
-        path = Path(path)
         try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-            try:
-                os.fchmod(fd, 0o600)
-                os.write(fd, data)
-            finally:
-                os.close(fd)
+            write_private(Path(path), data)
         except OSError as exc:
             raise LabError(
                 f"Impossible d'écrire la configuration du service de jetons {path} : "
