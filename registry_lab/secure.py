@@ -44,11 +44,10 @@ from .errors import (
     RegistryDownError,
     RegistryStartError,
     UnauthorizedError,
-    describe_os_error,
 )
 from .netns import LabNetwork
 from .passwords import generate_password, masked_htpasswd, write_htpasswd
-from .processes import find_binary, is_alive, live_pid, log_tail, remove_file, spawn, stop_pid
+from .processes import is_alive, live_pid, log_tail, remove_file, spawn, stop_pid
 from .services import RegistryService
 from .state import write_private
 from .tables import html_table, text_table
@@ -159,6 +158,7 @@ class SecureRegistry(RegistryService):
         self.network = LabNetwork.for_home(home)
         self.authority = CertificateAuthority(self.root / "ca")
         self._clients: dict[str, RegistryClient] = {}
+        self._requested = "tls"
 
     # -- where it is -------------------------------------------------------------------------
     @property
@@ -324,6 +324,15 @@ class SecureRegistry(RegistryService):
         )
 
     # -- lifecycle ---------------------------------------------------------------------------
+    def argv(self) -> list[str]:
+        """Distribution's command line, run inside the lab's network namespace."""
+        return self.network.command(*super().argv())
+
+    def write_config(self) -> None:
+        """Write everything the requested mode needs: certificates, accounts, configs."""
+        self.root.mkdir(mode=0o700, parents=True, exist_ok=True)
+        self._prepare(self._requested)
+
     def start(self, mode: str = "tls") -> None:
         """Start the registry in ``mode`` (restarted when it ran in another one)."""
         if mode not in MODES:
@@ -334,22 +343,9 @@ class SecureRegistry(RegistryService):
         if self.healthy and self.mode == mode:
             return
         self.stop()
-        try:
-            self.root.mkdir(mode=0o700, parents=True, exist_ok=True)
-            self.storage.mkdir(parents=True, exist_ok=True)
-            self.network.create()
-            self._prepare(mode)
-        except OSError as exc:
-            raise RegistryStartError(
-                f"Impossible de préparer le registry sécurisé dans {self.root} : "
-                f"{describe_os_error(exc)} ({exc.filename}).",
-                "« python -m registry_lab reset --yes » repart d'un dossier d'état neuf.",
-            ) from exc
-        self._launched = spawn(
-            self.network.command(find_binary("docker-registry"), "serve", str(self.config)),
-            self.log,
-        )
-        self.pidfile.write_text(f"{self._launched}\n")
+        self.network.create()
+        self._requested = mode
+        super().start()
         if mode == "token":
             token_argv = [
                 sys.executable,

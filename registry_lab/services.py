@@ -134,6 +134,10 @@ class RegistryService:
         self.config.write_text(text)
         self.config.chmod(0o600)
 
+    def argv(self) -> list[str]:
+        """The registry's command line: Distribution serving this config."""
+        return [find_binary("docker-registry"), "serve", str(self.config)]
+
     def start(self) -> None:
         """Start the registry in the background (returns at once; see `wait_ready`)."""
         if self.pid is not None:
@@ -149,8 +153,7 @@ class RegistryService:
                 "un fichier occupe peut-être la place d'un dossier ; « python -m registry_lab "
                 "reset --yes » repart d'un dossier d'état neuf.",
             ) from exc
-        argv = [find_binary("docker-registry"), "serve", str(self.config)]
-        self._launched = spawn(argv, self.log)
+        self._launched = spawn(self.argv(), self.log)
         self.pidfile.write_text(f"{self._launched}\n")
 
     def wait_ready(self, timeout: float = 30.0) -> None:
